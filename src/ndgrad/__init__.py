@@ -1,0 +1,94 @@
+"""ndgrad: PyTorch's autograd semantics on plain NumPy arrays.
+
+Example:
+    >>> import ndgrad
+    >>> x = ndgrad.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    >>> y = 3 * x ** 2
+    >>> y.backward(ndgrad.ones_like(y))
+    >>> x.grad
+    tensor([ 6., 12., 18.])
+"""
+
+from __future__ import annotations
+
+import builtins
+
+from ._core import dtypes as _dtypes
+from ._core.dtypes import (
+    bool_ as bool,  # noqa: A001 - PyTorch's name
+    complex64,
+    complex128,
+    dtype,
+    float16,
+    float32,
+    float64,
+    get_default_dtype,
+    int8,
+    int16,
+    int32,
+    int64,
+    set_default_dtype,
+    uint8,
+)
+from ._core.factories import (
+    arange,
+    as_tensor,
+    empty,
+    empty_like,
+    eye,
+    from_numpy,
+    full,
+    full_like,
+    get_default_device,
+    initial_seed,
+    linspace,
+    manual_seed,
+    ones,
+    ones_like,
+    rand,
+    rand_like,
+    randint,
+    randn,
+    randn_like,
+    seed,
+    set_default_device,
+    tensor,
+    zeros,
+    zeros_like,
+)
+from ._core.grad_mode import (
+    enable_grad,
+    inference_mode,
+    is_grad_enabled,
+    is_inference_mode_enabled,
+    no_grad,
+    set_grad_enabled,
+)
+from ._core.printing import set_printoptions
+from ._core.tensor import Size, Tensor, device
+from . import ops as _ops
+from .ops import EXPORTS as _EXPORTS
+
+globals().update(_EXPORTS)
+
+from . import autograd, cuda, nn, optim  # noqa: E402
+
+half = float16
+float = float32  # noqa: A001 - PyTorch's alias
+double = float64
+long = int64
+int = int32  # noqa: A001
+cfloat = complex64
+cdouble = complex128
+
+
+def is_tensor(obj: object) -> builtins.bool:
+    """True if ``obj`` is an ndgrad Tensor."""
+    return isinstance(obj, Tensor)
+
+
+def numel(input: Tensor) -> builtins.int:  # noqa: A002
+    return input.numel()
+
+
+__version__ = "0.1.0"

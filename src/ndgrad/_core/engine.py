@@ -1,0 +1,432 @@
+"""The backward engine: ``backward`` and ``grad``, iterative, by dependency counts.
+
+Algorithm (no recursion anywhere, so a 1,000,000-node chain is fine):
+
+1. Walk the graph from the roots with an explicit stack and count, for every vertex (a Node, or a
+   leaf Tensor that requires grad), how many edges reach it.
+2. Start with the roots' gradients in a buffer. Pop a vertex whose count is 0: run its tensor hooks
+   on its summed gradient; for a Node, call the rule of each input that needs a gradient, sum the
+   result back to the input's shape and dtype, add it to the input vertex's buffer and decrement
+   that vertex's count; for a leaf, accumulate into ``.grad`` and run the post-accumulate hooks.
+3. Unless ``retain_graph``, a Node drops its saved values right after its rules ran
+   (See Note [Saved values and versions] in node.py).
+
+Rules run with grad mode set to ``create_graph``: when it is True the backward pass is itself
+recorded, which is all that higher-order derivatives need.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Sequence
+
+import numpy as np
+
+from .. import _backend
+from .grad_mode import _GRAD
+from .node import Node, ShapeOnly
+from .tensor import Tensor, _version_of, make
+
+__all__ = ["backward", "grad"]
+
+_ndarray = np.ndarray
+
+
+def _cut_hint(t: Tensor) -> str:
+    reason = None if t._ext is None else t._ext.cut
+    if reason:
+        return f" This tensor was cut from the graph: {reason}."
+    return (
+        " hint: make sure a leaf has requires_grad=True, and that the chain from it was not cut by "
+        "no_grad(), detach(), .item()/.tolist()/.numpy() followed by ndgrad.tensor(...), or a "
+        "cast to an integer dtype."
+    )
+
+
+def _as_list(x: Any) -> list:
+    if x is None:
+        return []
+    if isinstance(x, Tensor):
+        return [x]
+    return list(x)
+
+
+def _roots(outputs: list, grads: list | None, who: str) -> list:
+    if grads is None or len(grads) == 0:
+        grads = [None] * len(outputs)
+    if len(grads) != len(outputs):
+        raise RuntimeError(
+            f"{who}: got {len(grads)} gradients for {len(outputs)} outputs; hint: pass one "
+            "gradient (or None) per output"
+        )
+    roots = []
+    for i, (t, g) in enumerate(zip(outputs, grads)):
+        if not isinstance(t, Tensor):
+            raise TypeError(f"{who}: outputs must be Tensors, got {type(t).__name__}")
+        if not t._requires_grad:
+            raise RuntimeError(
+                f"element {i} of tensors does not require grad and does not have a grad_fn."
+                + _cut_hint(t)
+            )
+        if g is None:
+            if t._data.size != 1:
+                raise RuntimeError(
+                    f"grad can be implicitly created only for scalar outputs; this output has "
+                    f"shape {tuple(t.shape)}. hint: pass a gradient of the same shape, e.g. "
+                    "y.backward(ndgrad.ones_like(y)) to sum the components, or reduce first: "
+                    "y.sum().backward()"
+                )
+            xp = _backend.namespace(t._data)
+            g = make(xp.ones_like(t._data))
+        else:
+            if not isinstance(g, Tensor):
+                from ..ops.registry import to_tensor
+
+                g = to_tensor(g)
+            if tuple(g._data.shape) != tuple(t._data.shape):
+                raise RuntimeError(
+                    f"Mismatch in shape: grad_output[{i}] has a shape of {g.shape} and "
+                    f"output[{i}] has a shape of {t.shape}. hint: the gradient weights each "
+                    "component of the output, so it needs the output's shape"
+                )
+            if g._data.dtype != t._data.dtype and t.dtype.is_floating_point:
+                g = g.to(t.dtype)
+        roots.append((t._node if t._node is not None else t, g))
+    return roots
+
+
+def _freed_error(node: Node) -> RuntimeError:
+    return RuntimeError(
+        "Trying to backward through the graph a second time (or directly access saved tensors "
+        "after they have already been freed). Saved intermediate values of the graph are freed "
+        "when you call .backward() or autograd.grad(). Specify retain_graph=True if you need to "
+        "backward through the graph a second time or if you need to access saved tensors after "
+        f"calling backward. (The freed node is {node.name()}.)"
+    )
+
+
+def _version_error(node: Node, i: int, t: Tensor, saved: int) -> RuntimeError:
+    return RuntimeError(
+        "one of the variables needed for gradient computation has been modified by an inplace "
+        f"operation: [{t.dtype} tensor of shape {list(t.shape)}], which is input {i} of "
+        f"{node.name()}, is at version {_version_of(t)}; expected version {saved} instead. "
+        "hint: use the out-of-place op (x = x * 2 rather than x *= 2) or clone() the tensor "
+        "before modifying it"
+    )
+
+
+def _unbroadcast(r: Tensor, shape: tuple) -> Tensor:
+    """Sum ``r`` over the dimensions broadcasting added, back to ``shape``."""
+    lead = r._data.ndim - len(shape)
+    dims = list(range(lead))
+    for i, s in enumerate(shape):
+        if s == 1 and r._data.shape[lead + i] != 1:
+            dims.append(lead + i)
+    if dims:
+        r = r.sum(dim=tuple(dims), keepdim=True)
+    if lead or r._data.shape != shape:
+        r = r.reshape(shape)
+    return r
+
+
+def _cast(r: Tensor, dt: Any) -> Tensor:
+    from . import dtypes as _dt
+
+    d = _dt.from_np_dtype(dt)
+    if d.is_floating_point or d.is_complex:
+        return r.to(d)
+    return r
+
+
+def _needed(deps: dict, roots: list, targets: set) -> set:
+    """Vertices that lie on a path to a target (others need not run), in reverse topo order."""
+    counts = dict(deps)
+    order = []
+    stack = [v for v in dict.fromkeys(v for v, _ in roots) if counts[v] == 0]
+    while stack:
+        v = stack.pop()
+        order.append(v)
+        if type(v) is Node:
+            for e in v.next:
+                if e is None:
+                    continue
+                counts[e] -= 1
+                if counts[e] == 0:
+                    stack.append(e)
+    need = set()
+    for v in reversed(order):
+        if v in targets:
+            need.add(v)
+        elif type(v) is Node and any(e is not None and e in need for e in v.next):
+            need.add(v)
+    return need
+
+
+def _run(roots: list, retain_graph: bool, create_graph: bool, capture: dict | None,
+         accumulate: bool, accumulate_only: set | None = None) -> dict:
+    """Run backward from ``roots``; return {vertex: grad} for the vertices in ``capture``."""
+    deps: dict = {}
+    stack = []
+    for v, _ in roots:
+        if v not in deps:
+            deps[v] = 0
+            stack.append(v)
+    while stack:
+        v = stack.pop()
+        if type(v) is Node:
+            for e in v.next:
+                if e is None:
+                    continue
+                c = deps.get(e)
+                if c is None:
+                    deps[e] = 1
+                    stack.append(e)
+                else:
+                    deps[e] = c + 1
+    targets = None
+    if not accumulate:
+        targets = set(capture)
+    elif accumulate_only is not None:
+        targets = accumulate_only | set(capture or ())
+    need = _needed(deps, roots, targets) if targets is not None else None
+
+    buffers: dict = {}
+    borrowed = set()
+    for v, g in roots:
+        borrowed.add(id(g._data))
+        prev = buffers.get(v)
+        buffers[v] = g if prev is None else prev + g
+    ready = [v for v in dict.fromkeys(v for v, _ in roots) if deps[v] == 0]
+    captured: dict = {}
+    token = _GRAD.set(True if create_graph else 0)
+    try:
+        while ready:
+            v = ready.pop()
+            g = buffers.pop(v, None)
+            if type(v) is Node:
+                nxt = v.next
+                if g is not None and (need is None or v in need):
+                    hooks = v.hooks
+                    if hooks:
+                        for h in list(hooks):
+                            r = h(g)
+                            if r is not None:
+                                g = r
+                    if v.retain is not None:
+                        _retain(v, g, create_graph)
+                    if capture is not None and v in capture:
+                        captured[v] = g
+                    grads = _call_rules(v, g, nxt, need, create_graph)
+                    if not retain_graph and (v.saved is not None or v.ans is not None):
+                        v.saved = None
+                        v.ans = None
+                        v.freed = True
+                else:
+                    grads = None
+                for i, e in enumerate(nxt):
+                    if e is None:
+                        continue
+                    if grads is not None:
+                        r = grads[i]
+                        if r is not None:
+                            prev = buffers.get(e)
+                            buffers[e] = r if prev is None else prev + r
+                    c = deps[e] - 1
+                    deps[e] = c
+                    if c == 0:
+                        ready.append(e)
+            elif g is not None:  # a leaf that requires grad
+                ext = v._ext
+                if ext is not None and ext.hooks:
+                    for h in list(ext.hooks):
+                        r = h(g)
+                        if r is not None:
+                            g = r
+                if capture is not None and v in capture:
+                    captured[v] = g
+                if accumulate and (accumulate_only is None or v in accumulate_only):
+                    _accumulate(v, g, create_graph, borrowed)
+                    if ext is not None and ext.post_hooks:
+                        for h in list(ext.post_hooks):
+                            h(v)
+    finally:
+        _GRAD.reset(token)
+    return captured
+
+
+def _call_rules(v: Node, g: Tensor, nxt: tuple, need: set | None, create_graph: bool) -> list:
+    op = v.op
+    saved = v.saved
+    if v.freed:
+        raise _freed_error(v)
+    meta = v.meta
+    if saved is not None:
+        vers = v.vers
+        for i in op.save:
+            a = saved[i]
+            if isinstance(a, Tensor) and _version_of(a) != vers[i]:
+                raise _version_error(v, i, a, vers[i])
+        args = saved
+        if len(op.save) != len(nxt):
+            args = [ShapeOnly(m) if a is None and m is not None else a
+                    for a, m in zip(saved, meta)]
+    else:
+        args = [None if m is None else ShapeOnly(m) for m in meta]
+    ans = None
+    if op.save_ans:
+        ans = make(v.ans, create_graph, v if create_graph else None)
+    params = v.params
+    rules = op.vjp
+    out = [None] * len(nxt)
+    for i, e in enumerate(nxt):
+        if e is None or (need is not None and e not in need):
+            continue
+        rule = rules[i] if i < len(rules) else None
+        if rule is None:
+            raise NotImplementedError(
+                f"vjp of '{op.name}' with respect to input {i} is not implemented; hint: "
+                f"detach() that input if its gradient is not needed"
+            )
+        r = rule(g, ans, *args, **params)
+        if r is None:
+            continue
+        if not isinstance(r, Tensor):
+            from ..ops.registry import to_tensor
+
+            r = to_tensor(r)
+        shape, dt = meta[i]
+        if r._data.shape != shape:
+            r = _unbroadcast(r, shape)
+        if r._data.dtype != dt:
+            r = _cast(r, dt)
+        out[i] = r
+    return out
+
+
+def _retain(v: Node, g: Tensor, create_graph: bool) -> None:
+    t = v.retain()
+    if t is None:
+        return
+    if t._grad is None:
+        t._grad = g if create_graph else _copy(g)
+    else:
+        t._grad = t._grad + g
+
+
+def _copy(g: Tensor) -> Tensor:
+    d = g._data
+    if type(d) is _ndarray:
+        return make(d.copy())
+    return make(_backend.namespace(d).asarray(d, copy=True))
+
+
+def _accumulate(leaf: Tensor, g: Tensor, create_graph: bool, borrowed: set) -> None:
+    """Add ``g`` into ``leaf.grad`` (in place when safe, as PyTorch's AccumulateGrad)."""
+    if create_graph:
+        leaf._grad = g if leaf._grad is None else leaf._grad + g
+        return
+    if g._requires_grad:
+        g = make(g._data)
+    cur = leaf._grad
+    if cur is None:
+        d = g._data
+        owned = type(d) is _ndarray and d.base is None and d.flags.writeable and id(d) not in borrowed
+        if owned:
+            borrowed.add(id(d))
+            leaf._grad = g
+        else:
+            leaf._grad = _copy(g)
+            borrowed.add(id(leaf._grad._data))
+        return
+    cd = cur._data
+    if type(cd) is _ndarray and cd.flags.writeable and cd.shape == g._data.shape:
+        np.add(cd, g._data, out=cd, casting="unsafe")
+    elif cur._requires_grad:
+        leaf._grad = make(cur._data + g._data)
+    else:
+        try:
+            cd[...] = cd + g._data
+        except (TypeError, ValueError):
+            leaf._grad = make(cd + g._data)
+
+
+# --------------------------------------------------------------------------------------------
+# Public entry points (re-exported by ndgrad.autograd).
+
+
+def backward(tensors: Any, grad_tensors: Any = None, retain_graph: bool | None = None,
+             create_graph: bool = False, inputs: Any = None) -> None:
+    """Accumulate gradients of ``tensors`` into the ``.grad`` of the leaves of the graph."""
+    outputs = _as_list(tensors)
+    grads = _as_list(grad_tensors) if grad_tensors is not None else None
+    roots = _roots(outputs, grads, "backward")
+    if retain_graph is None:
+        retain_graph = create_graph
+    only = None
+    if inputs is not None:
+        ins = _as_list(inputs)
+        if not ins:
+            raise RuntimeError("'inputs' argument to backward() cannot be empty.")
+        only = set()
+        for t in ins:
+            if not t._requires_grad:
+                raise RuntimeError("One of the differentiated Tensors does not require grad")
+            if t._node is None:
+                only.add(t)
+        nonleaf = {t._node: t for t in ins if t._node is not None}
+        captured = _run(roots, retain_graph, create_graph, nonleaf, True, only)
+        for node, g in captured.items():  # non-leaf inputs get .grad, as in PyTorch
+            t = nonleaf[node]
+            t._grad = (g if create_graph else _copy(g)) if t._grad is None else t._grad + g
+        return
+    _run(roots, retain_graph, create_graph, None, True)
+
+
+def grad(outputs: Any, inputs: Any, grad_outputs: Any = None, retain_graph: bool | None = None,
+         create_graph: bool = False, only_inputs: bool = True, allow_unused: bool | None = None,
+         is_grads_batched: bool = False, materialize_grads: bool = False) -> tuple:
+    """Return d(outputs)/d(inputs) (weighted by ``grad_outputs``) without touching ``.grad``."""
+    outs = _as_list(outputs)
+    single = isinstance(inputs, Tensor)
+    ins = _as_list(inputs)
+    if not ins:
+        raise RuntimeError("grad requires non-empty inputs.")
+    if materialize_grads and allow_unused is False:
+        raise ValueError(
+            "Expected allow_unused to be True or not passed when materialize_grads=True, "
+            "but got: allow_unused=False."
+        )
+    if allow_unused is None:
+        allow_unused = materialize_grads
+    grads = _as_list(grad_outputs) if grad_outputs is not None else None
+    roots = _roots(outs, grads, "grad")
+    if retain_graph is None:
+        retain_graph = create_graph
+    capture: dict = {}
+    for t in ins:
+        if not isinstance(t, Tensor):
+            raise TypeError(f"grad: inputs must be Tensors, got {type(t).__name__}")
+        if not t._requires_grad:
+            raise RuntimeError(
+                "One of the differentiated Tensors does not require grad; hint: create it with "
+                "requires_grad=True or call .requires_grad_() on it"
+            )
+        capture[t._node if t._node is not None else t] = True
+    captured = _run(roots, retain_graph, create_graph, capture, False)
+    result = []
+    for i, t in enumerate(ins):
+        g = captured.get(t._node if t._node is not None else t)
+        if g is None:
+            if not allow_unused:
+                raise RuntimeError(
+                    f"One of the differentiated Tensors (input {i}, shape {tuple(t.shape)}) "
+                    "appears to not have been used in the graph. Set allow_unused=True if this "
+                    "is the desired behavior."
+                )
+            if materialize_grads:
+                xp = _backend.namespace(t._data)
+                g = make(xp.zeros_like(t._data))
+        elif not create_graph and g._requires_grad:
+            g = make(g._data)
+        result.append(g)
+    del single
+    return tuple(result)

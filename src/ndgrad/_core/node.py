@@ -1,0 +1,179 @@
+"""Nodes of the recorded graph (``grad_fn``), and the leaf accumulator.
+
+# Note [Graph without cycles]
+A Tensor points to its Node (``grad_fn``); a Node points to the Nodes (or leaf Tensors) of its
+inputs, and to the input Tensors it saved. Nothing points back: a node keeps its output's value as
+a raw array, never as a Tensor, and ``retain_grad`` refers to its tensor through a weak reference.
+So the graph is a DAG of plain references, freed by reference counting the moment the last output
+goes, without the cyclic garbage collector.
+
+# Note [Saved values and versions]
+Each saved input is stored with the version of its counter at save time; the engine compares when
+it unpacks them and raises PyTorch's error if an in-place op changed one in between. After a
+backward without ``retain_graph`` the node drops what it saved and remembers that it did, so a
+second backward says why it cannot run instead of failing somewhere deeper.
+"""
+
+from __future__ import annotations
+
+import weakref
+from typing import Any, Callable
+
+__all__ = ["Node", "AccumulateGrad", "RemovableHandle"]
+
+
+class RemovableHandle:
+    """Returned by ``register_hook``: ``handle.remove()`` unregisters the hook."""
+
+    __slots__ = ("_list", "_fn")
+
+    def __init__(self, lst: list, fn: Callable) -> None:
+        self._list = lst
+        self._fn = fn
+
+    def remove(self) -> None:
+        try:
+            self._list.remove(self._fn)
+        except ValueError:
+            pass
+
+    def __enter__(self) -> RemovableHandle:
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.remove()
+
+
+class Node:
+    """A recorded operation: what the engine needs to send a gradient back through it.
+
+    Attributes (engine-facing): ``op`` the op record, ``next`` one edge per positional argument
+    (a Node, a leaf Tensor that requires grad, or None), ``saved`` the arguments the rules need,
+    ``vers`` their versions, ``ans`` the output array when the rule needs it, ``params`` the
+    keyword arguments, ``meta`` (shape, dtype) of each tensor argument.
+    """
+
+    __slots__ = (
+        "op", "next", "saved", "vers", "ans", "ans_ver", "params", "meta",
+        "hooks", "retain", "freed", "__weakref__",
+    )
+
+    def __init__(self, op: Any, nxt: tuple, saved: Any, vers: Any, ans: Any, ans_ver: Any,
+                 params: dict, meta: tuple) -> None:
+        self.op = op
+        self.next = nxt
+        self.saved = saved
+        self.vers = vers
+        self.ans = ans
+        self.ans_ver = ans_ver
+        self.params = params
+        self.meta = meta
+        self.hooks = None
+        self.retain = None
+        self.freed = False
+
+    def name(self) -> str:
+        return self.op.backward_name
+
+    def __repr__(self) -> str:
+        return f"<{self.op.backward_name} object at {hex(id(self))}>"
+
+    @property
+    def next_functions(self) -> tuple:
+        """((node, 0), ...) for each argument, as in PyTorch; leaves show as AccumulateGrad."""
+        out = []
+        for e in self.next:
+            if e is None:
+                out.append((None, 0))
+            elif isinstance(e, Node):
+                out.append((e, 0))
+            else:
+                out.append((AccumulateGrad.of(e), 0))
+        return tuple(out)
+
+    def register_prehook(self, hook: Callable) -> RemovableHandle:
+        """``hook(grad_outputs) -> grad_outputs or None``, run before this node's rule."""
+        if self.hooks is None:
+            self.hooks = []
+
+        def tensor_hook(g: Any) -> Any:
+            r = hook((g,))
+            return None if r is None else r[0]
+
+        self.hooks.append(tensor_hook)
+        return RemovableHandle(self.hooks, tensor_hook)
+
+    @property
+    def metadata(self) -> dict:
+        return {}
+
+
+class AccumulateGrad:
+    """The ``grad_fn``-like view of a leaf that requires grad, as ``next_functions`` shows it."""
+
+    __slots__ = ("variable", "__weakref__")
+
+    def __init__(self, variable: Any) -> None:
+        self.variable = variable
+
+    @staticmethod
+    def of(t: Any) -> AccumulateGrad:
+        ref = t._acc_ref()
+        acc = ref() if ref is not None else None
+        if acc is None:
+            acc = AccumulateGrad(t)
+            t._set_acc_ref(weakref.ref(acc))
+        return acc
+
+    def name(self) -> str:
+        return "AccumulateGrad"
+
+    @property
+    def next_functions(self) -> tuple:
+        return ()
+
+    def __repr__(self) -> str:
+        return f"<AccumulateGrad object at {hex(id(self))}>"
+
+
+class ShapeOnly:
+    """What a rule sees of an input the op did not save: its shape, dtype and ndim only."""
+
+    __slots__ = ("_meta",)
+
+    def __init__(self, meta: tuple) -> None:
+        self._meta = meta
+
+    @property
+    def shape(self) -> tuple:
+        from .tensor import Size
+
+        return Size(self._meta[0])
+
+    @property
+    def ndim(self) -> int:
+        return len(self._meta[0])
+
+    def dim(self) -> int:
+        return len(self._meta[0])
+
+    def size(self, dim: int | None = None) -> Any:
+        return self.shape if dim is None else self._meta[0][dim]
+
+    def numel(self) -> int:
+        n = 1
+        for s in self._meta[0]:
+            n *= s
+        return n
+
+    @property
+    def dtype(self) -> Any:
+        from .dtypes import from_np_dtype
+
+        return from_np_dtype(self._meta[1])
+
+    def __getattr__(self, name: str) -> Any:
+        raise AttributeError(
+            f"this input was not saved for backward (only its shape and dtype were), so a rule "
+            f"cannot read '.{name}'; hint: add its position to the op's save=(...)"
+        )

@@ -1,0 +1,519 @@
+"""The Tensor: an array with the five autograd attributes PyTorch users know.
+
+``data`` (the values), ``grad`` (filled by backward on leaves that require grad), ``requires_grad``,
+``grad_fn`` (the Node that made it, None for leaves) and ``is_leaf``. Operators and most methods are
+attached by the op table (``ndgrad.ops``); this file holds what is not an op.
+"""
+
+from __future__ import annotations
+
+import warnings
+from typing import Any, Callable, Iterator
+
+import numpy as np
+
+from .. import _backend
+from . import dtypes as _dt
+from .grad_mode import grad_enabled
+from .node import AccumulateGrad, Node, RemovableHandle
+
+__all__ = ["Tensor", "make", "device", "Size"]
+
+
+class Size(tuple):
+    """The shape of a tensor: a tuple that prints as ``ndgrad.Size([2, 3])``."""
+
+    def __repr__(self) -> str:
+        return f"ndgrad.Size({list(self)})"
+
+    def numel(self) -> int:
+        n = 1
+        for s in self:
+            n *= s
+        return n
+
+
+class device:  # noqa: N801 - PyTorch's name
+    """Where a tensor lives: ``device("cpu")``; ``device("cuda:0")`` for CuPy arrays."""
+
+    __slots__ = ("type", "index")
+
+    def __init__(self, type: Any = "cpu", index: int | None = None) -> None:  # noqa: A002
+        if isinstance(type, device):
+            type, index = type.type, type.index
+        type = str(type)
+        if ":" in type:
+            type, idx = type.split(":", 1)
+            index = int(idx)
+        if type not in ("cpu", "cuda"):
+            raise RuntimeError(
+                f"Expected one of cpu, cuda device type at start of device string: {type}"
+            )
+        self.type = type
+        self.index = index
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, str):
+            other = device(other)
+        return (
+            isinstance(other, device) and self.type == other.type and self.index == other.index
+        )
+
+    def __hash__(self) -> int:
+        return hash((self.type, self.index))
+
+    def __repr__(self) -> str:
+        idx = "" if self.index is None else f", index={self.index}"
+        return f"device(type='{self.type}'{idx})"
+
+    def __str__(self) -> str:
+        return self.type if self.index is None else f"{self.type}:{self.index}"
+
+
+_CPU = device("cpu")
+
+
+class _Ext:
+    """Rarely used per-tensor state, kept out of the hot path (one object, made on demand)."""
+
+    __slots__ = ("hooks", "post_hooks", "retains_grad", "acc_ref", "cut", "tangent", "name")
+
+    def __init__(self) -> None:
+        self.hooks: list | None = None
+        self.post_hooks: list | None = None
+        self.retains_grad = False
+        self.acc_ref = None
+        self.cut: str | None = None
+        self.tangent: Tensor | None = None
+        self.name: str | None = None
+
+
+_new = object.__new__
+
+
+def make(data: Any, requires_grad: bool = False, node: Node | None = None) -> Tensor:
+    """Wrap a backend array without copying (internal, hot path)."""
+    t = _new(Tensor)
+    t._data = data
+    t._grad = None
+    t._requires_grad = requires_grad
+    t._node = node
+    t._vc = None
+    t._base = None
+    t._ext = None
+    return t
+
+
+def _version_of(t: Tensor) -> int:
+    vc = t._vc
+    return 0 if vc is None else vc[0]
+
+
+class Tensor:
+    """A multi-dimensional array that can record the operations applied to it.
+
+    Example:
+        >>> import ndgrad
+        >>> x = ndgrad.tensor([1.0, 2.0, 3.0], requires_grad=True)
+        >>> y = (3 * x ** 2).sum()
+        >>> y.backward()
+        >>> x.grad
+        tensor([ 6., 12., 18.])
+    """
+
+    __slots__ = ("_data", "_grad", "_requires_grad", "_node", "_vc", "_base", "_ext", "__weakref__")
+    __hash__ = object.__hash__
+    __array_ufunc__ = None  # NumPy defers to our reflected operators: ndarray + Tensor -> Tensor
+    __array_function__ = None
+
+    def __init__(self, *args: Any, dtype: Any = None, device: Any = None) -> None:
+        """The legacy constructor: ``Tensor([1, 2])`` (data, default dtype) or ``Tensor(2, 3)``."""
+        from .factories import tensor as _tensor
+
+        if len(args) == 1 and not isinstance(args[0], int):
+            src = _tensor(args[0], dtype=dtype or _dt.get_default_dtype())
+        else:
+            shape = tuple(args[0]) if len(args) == 1 and not isinstance(args[0], int) else args
+            src = make(np.zeros(shape, dtype=(dtype and _dt.to_np_dtype(dtype))
+                                or _dt.get_default_dtype().np))
+        self._data = src._data
+        self._grad = None
+        self._requires_grad = False
+        self._node = None
+        self._vc = None
+        self._base = None
+        self._ext = None
+
+    # ------------------------------------------------------------------ internal helpers
+    def _x(self) -> _Ext:
+        e = self._ext
+        if e is None:
+            e = self._ext = _Ext()
+        return e
+
+    def _acc_ref(self) -> Any:
+        e = self._ext
+        return None if e is None else e.acc_ref
+
+    def _set_acc_ref(self, ref: Any) -> None:
+        self._x().acc_ref = ref
+
+    def _bump_version(self) -> None:
+        vc = self._vc
+        if vc is None:
+            self._vc = [1]
+        else:
+            vc[0] += 1
+
+    def _shared_vc(self) -> list:
+        vc = self._vc
+        if vc is None:
+            vc = self._vc = [0]
+        return vc
+
+    # ------------------------------------------------------------------ the five attributes
+    @property
+    def data(self) -> Tensor:
+        """The values, as a tensor that does not require grad (same memory, own version)."""
+        return make(self._data)
+
+    @data.setter
+    def data(self, value: Any) -> None:
+        if isinstance(value, Tensor):
+            value = value._data
+        elif not _backend.is_array(value):
+            raise TypeError(
+                f"Tensor.data must be set to a Tensor (or array), got {type(value).__name__}; "
+                "hint: x.data = x.data - lr * x.grad"
+            )
+        self._data = value
+
+    @property
+    def grad(self) -> Tensor | None:
+        """The gradient accumulated by backward (leaves that require grad, or ``retain_grad``)."""
+        if self._node is not None and not (self._ext is not None and self._ext.retains_grad):
+            warnings.warn(
+                "The .grad attribute of a Tensor that is not a leaf Tensor is being accessed. "
+                "Its .grad attribute won't be populated during autograd.backward(). If you indeed "
+                "want the .grad field to be populated for a non-leaf Tensor, use .retain_grad() on "
+                "the non-leaf Tensor. If you access the non-leaf Tensor by mistake, make sure you "
+                "access the leaf Tensor instead.",
+                UserWarning,
+                stacklevel=2,
+            )
+        return self._grad
+
+    @grad.setter
+    def grad(self, value: Tensor | None) -> None:
+        if value is not None:
+            if not isinstance(value, Tensor):
+                raise TypeError(
+                    f"assigned grad expected to be a Tensor or None but got grad of type "
+                    f"{type(value).__name__}"
+                )
+            if tuple(value.shape) != tuple(self.shape):
+                raise RuntimeError(
+                    f"assigned grad has data of a different size: the tensor has shape "
+                    f"{tuple(self.shape)} but the grad has shape {tuple(value.shape)}; "
+                    "hint: a gradient always has the shape of its tensor"
+                )
+            if value.dtype is not self.dtype:
+                raise TypeError(
+                    f"assigned grad has data of a different type: {value.dtype} for a "
+                    f"{self.dtype} tensor; hint: convert it with .to({self.dtype})"
+                )
+        self._grad = value
+
+    @grad.deleter
+    def grad(self) -> None:
+        self._grad = None
+
+    @property
+    def requires_grad(self) -> bool:
+        return self._requires_grad
+
+    @requires_grad.setter
+    def requires_grad(self, value: bool) -> None:
+        self.requires_grad_(value)
+
+    def requires_grad_(self, requires_grad: bool = True) -> Tensor:
+        """Set ``requires_grad`` on a leaf in place; returns the tensor."""
+        if self._node is not None:
+            raise RuntimeError(
+                "you can only change requires_grad flags of leaf variables. If you want to use a "
+                "computed variable in a subgraph that doesn't require differentiation use "
+                "var_no_grad = var.detach()."
+            )
+        if requires_grad:
+            d = self.dtype
+            if not (d.is_floating_point or d.is_complex):
+                raise RuntimeError(
+                    "only Tensors of floating point and complex dtype can require gradients; "
+                    f"this tensor is {d}. hint: make it floating point first, e.g. "
+                    "x = x.float() or ndgrad.tensor(..., dtype=ndgrad.float32)"
+                )
+        self._requires_grad = bool(requires_grad)
+        return self
+
+    @property
+    def grad_fn(self) -> Node | None:
+        return self._node
+
+    @property
+    def is_leaf(self) -> bool:
+        return self._node is None
+
+    @property
+    def _version(self) -> int:
+        return _version_of(self)
+
+    # ------------------------------------------------------------------ array facts
+    @property
+    def shape(self) -> Size:
+        return Size(self._data.shape)
+
+    def size(self, dim: int | None = None) -> Any:
+        if dim is None:
+            return Size(self._data.shape)
+        return self._data.shape[dim]
+
+    @property
+    def dtype(self) -> _dt.dtype:
+        return _dt.from_np_dtype(self._data.dtype)
+
+    @property
+    def ndim(self) -> int:
+        return self._data.ndim
+
+    def dim(self) -> int:
+        return self._data.ndim
+
+    ndimension = dim
+
+    def numel(self) -> int:
+        n = 1
+        for s in self._data.shape:
+            n *= s
+        return n
+
+    nelement = numel
+
+    @property
+    def device(self) -> device:
+        d = getattr(self._data, "device", "cpu")
+        if isinstance(d, str) and d == "cpu":
+            return _CPU
+        name = type(self._data).__module__
+        if name.startswith("cupy"):
+            return device("cuda", int(getattr(d, "id", 0)))
+        return _CPU
+
+    @property
+    def is_cuda(self) -> bool:
+        return self.device.type == "cuda"
+
+    def is_floating_point(self) -> bool:
+        return self.dtype.is_floating_point
+
+    def is_complex(self) -> bool:
+        return self.dtype.is_complex
+
+    @property
+    def xp(self) -> Any:
+        """The array namespace of the data (NumPy, CuPy, ...)."""
+        return _backend.namespace(self._data)
+
+    # ------------------------------------------------------------------ autograd methods
+    def backward(self, gradient: Any = None, retain_graph: bool | None = None,
+                 create_graph: bool = False, inputs: Any = None) -> None:
+        """Accumulate d(self)/d(leaf), weighted by ``gradient``, into every leaf's ``.grad``.
+
+        For a one-element tensor ``gradient`` may be left out (it is 1). For any other shape it is
+        the vector ``v`` of the vector-Jacobian product ``v^T J``: a weight per component.
+        """
+        from .engine import backward as _backward
+
+        _backward((self,), None if gradient is None else (gradient,), retain_graph,
+                  create_graph, inputs)
+
+    def detach(self) -> Tensor:
+        """A tensor with the same data, cut from the graph (shares the version counter)."""
+        t = make(self._data)
+        t._vc = self._shared_vc()
+        if self._requires_grad:
+            t._x().cut = "detach()"
+        return t
+
+    def detach_(self) -> Tensor:
+        """Cut this tensor from the graph in place: it becomes a leaf that does not require grad."""
+        if self._base is not None and self._base._requires_grad:
+            raise RuntimeError(
+                "Can't detach views in-place. Use detach() instead. hint: y = x.detach()"
+            )
+        self._node = None
+        self._requires_grad = False
+        return self
+
+    def retain_grad(self) -> None:
+        """Keep the gradient of this non-leaf tensor in ``.grad`` after backward."""
+        if not self._requires_grad:
+            raise RuntimeError("can't retain_grad on Tensor that has requires_grad=False")
+        if self._node is None:
+            return
+        import weakref
+
+        e = self._x()
+        if e.retains_grad:
+            return
+        e.retains_grad = True
+        self._node.retain = weakref.ref(self)
+
+    @property
+    def retains_grad(self) -> bool:
+        return self._node is not None and self._ext is not None and self._ext.retains_grad
+
+    def register_hook(self, hook: Callable[[Tensor], Tensor | None]) -> RemovableHandle:
+        """Call ``hook(grad)`` when this tensor's gradient is computed; a return value replaces it.
+
+        On a leaf the hooks run before the gradient is accumulated into ``.grad``; on a non-leaf
+        they run before the gradient flows on into ``grad_fn``.
+        """
+        if not self._requires_grad:
+            raise RuntimeError(
+                "cannot register a hook on a tensor that doesn't require gradient; "
+                "hint: call x.requires_grad_() on the leaf first"
+            )
+        if self._node is not None:
+            if self._node.hooks is None:
+                self._node.hooks = []
+            lst = self._node.hooks
+        else:
+            e = self._x()
+            if e.hooks is None:
+                e.hooks = []
+            lst = e.hooks
+        lst.append(hook)
+        return RemovableHandle(lst, hook)
+
+    def register_post_accumulate_grad_hook(self, hook: Callable[[Tensor], None]) -> RemovableHandle:
+        """Call ``hook(tensor)`` after a gradient has been accumulated into this leaf's ``.grad``."""
+        if self._node is not None:
+            raise RuntimeError(
+                "post accumulate grad hooks cannot be registered on non-leaf tensors"
+            )
+        if not self._requires_grad:
+            raise RuntimeError(
+                "cannot register a hook on a tensor that doesn't require gradient"
+            )
+        e = self._x()
+        if e.post_hooks is None:
+            e.post_hooks = []
+        e.post_hooks.append(hook)
+        return RemovableHandle(e.post_hooks, hook)
+
+    # ------------------------------------------------------------------ conversions
+    def item(self) -> Any:
+        """The value of a one-element tensor as a Python number (leaves the graph)."""
+        if self.numel() != 1:
+            raise RuntimeError(
+                f"a Tensor with {self.numel()} elements cannot be converted to Scalar; "
+                "hint: use .tolist() for many values or index one element first"
+            )
+        return _backend.to_numpy(self._data).reshape(()).item()
+
+    def tolist(self) -> Any:
+        return _backend.to_numpy(self._data).tolist()
+
+    def numpy(self, *, force: bool = False) -> np.ndarray:
+        """The data as a NumPy array (shares memory on the CPU)."""
+        if self._requires_grad and not force:
+            raise RuntimeError(
+                "Can't call numpy() on Tensor that requires grad. Use tensor.detach().numpy() "
+                "instead."
+            )
+        return _backend.to_numpy(self._data)
+
+    def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
+        a = _backend.to_numpy(self._data)
+        if dtype is not None:
+            a = a.astype(dtype, copy=False)
+        return a
+
+    def __len__(self) -> int:
+        if self._data.ndim == 0:
+            raise TypeError("len() of a 0-d tensor")
+        return self._data.shape[0]
+
+    def __iter__(self) -> Iterator[Tensor]:
+        if self._data.ndim == 0:
+            raise TypeError("iteration over a 0-d tensor")
+        return (self[i] for i in range(self._data.shape[0]))
+
+    def _one(self, kind: str) -> Any:
+        if self.numel() != 1:
+            raise RuntimeError(
+                f"Boolean value of Tensor with more than one value is ambiguous"
+                if kind == "bool"
+                else f"only one element tensors can be converted to Python scalars"
+            )
+        return self.item()
+
+    def __bool__(self) -> bool:
+        return bool(self._one("bool"))
+
+    def __float__(self) -> float:
+        return float(self._one("float"))
+
+    def __int__(self) -> int:
+        return int(self._one("int"))
+
+    def __index__(self) -> int:
+        if self.dtype.is_floating_point or self.numel() != 1:
+            raise TypeError("only integer tensors of a single element can be converted to an index")
+        return int(self.item())
+
+    def __complex__(self) -> complex:
+        return complex(self._one("complex"))
+
+    def __repr__(self) -> str:
+        from .printing import tensor_repr
+
+        return tensor_repr(self)
+
+    def __deepcopy__(self, memo: dict) -> Tensor:
+        if self._node is not None:
+            raise RuntimeError(
+                "Only Tensors created explicitly by the user (graph leaves) support the deepcopy "
+                "protocol at the moment."
+            )
+        xp = _backend.namespace(self._data)
+        t = make(xp.asarray(self._data, copy=True), self._requires_grad)
+        if self._grad is not None:
+            t._grad = make(xp.asarray(self._grad._data, copy=True))
+        memo[id(self)] = t
+        return t
+
+    def __reduce_ex__(self, proto: int) -> Any:
+        raise TypeError(
+            "ndgrad tensors are not pickled (pickle can run code); "
+            "hint: use ndgrad.save / ndgrad.load or x.numpy()"
+        )
+
+    @property
+    def is_inference(self) -> bool:
+        return False
+
+    @property
+    def name(self) -> str | None:
+        return None if self._ext is None else self._ext.name
+
+
+def _cut_reason(t: Tensor) -> str | None:
+    return None if t._ext is None else t._ext.cut
+
+
+def grad_recording() -> bool:
+    return grad_enabled()
+
+
+__all__ += ["_version_of", "AccumulateGrad"]

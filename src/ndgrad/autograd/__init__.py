@@ -1,0 +1,16 @@
+"""``ndgrad.autograd``: ``grad``, ``backward``, forward-mode AD and grad-mode helpers."""
+
+from __future__ import annotations
+
+from .._core.engine import backward, grad
+from .._core.grad_mode import (
+    enable_grad,
+    inference_mode,
+    is_grad_enabled,
+    no_grad,
+    set_grad_enabled,
+)
+from . import forward_ad
+
+__all__ = ["backward", "grad", "forward_ad", "no_grad", "enable_grad", "set_grad_enabled",
+           "is_grad_enabled", "inference_mode"]

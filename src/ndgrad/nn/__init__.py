@@ -1,0 +1,8 @@
+"""``ndgrad.nn``: neural-network layers written in ndgrad ops (filled by a later issue).
+
+Importable from the start so that ``from ndgrad import nn`` works in code written for PyTorch.
+"""
+
+from . import functional  # noqa: F401
+
+__all__ = ["functional"]

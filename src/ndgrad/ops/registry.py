@@ -1,0 +1,519 @@
+"""The op table: ``def_op`` declares an op once; ``apply`` runs it and records the graph.
+
+An op record (``OpDef``) holds everything the rest of ndgrad needs to know about one operation:
+
+* ``forward(xp, *arrays, **params)``: the only code that touches backend arrays;
+* ``vjp``: one rule per tensor input, ``rule(g, ans, *inputs, **params) -> Tensor``, written in
+  ndgrad ops so that differentiating the backward pass (``create_graph=True``) needs nothing more;
+* ``jvp``: a callable ``jvp(tangents, ans, *inputs, **params)`` or a shortcut: ``"elementwise"``
+  (the Jacobian is diagonal, so the vjp rules applied to the tangents give the jvp), ``"linear"``
+  (the op applied to the tangents), ``"bilinear"`` (the op with one input replaced by its tangent,
+  summed over inputs);
+* ``samples(rng, dtype)``: inputs that drive the generic tests, with ``ref`` (a NumPy reference
+  forward) and ``torch`` (the PyTorch function to compare with).
+
+The engine sums every gradient back to its input's shape and dtype, so rules never unbroadcast.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any, Callable, Sequence
+
+import numpy as np
+
+from .. import _backend
+from .._core import dtypes as _dt
+from .._core import forward_ad as _fw
+from .._core.grad_mode import _GRAD
+from .._core.node import Node
+from .._core.tensor import Tensor, _version_of, make
+
+__all__ = ["OpDef", "def_op", "apply", "TABLE", "Sample", "attach_method", "apply_inplace",
+           "to_tensor"]
+
+TABLE: dict[str, OpDef] = {}
+_EMPTY: dict = {}
+_grad_enabled = _GRAD.get
+_ndarray = np.ndarray
+_PY_SCALARS = (int, float, bool, complex)
+
+
+@dataclasses.dataclass
+class Sample:
+    """One test input of an op: positional ``args`` (NumPy arrays become tensors) and ``kwargs``.
+
+    ``grad`` names the positions to differentiate (default: every floating array).
+    """
+
+    args: tuple
+    kwargs: dict = dataclasses.field(default_factory=dict)
+    grad: tuple | None = None
+    name: str = ""
+
+
+@dataclasses.dataclass(eq=False)
+class OpDef:
+    name: str
+    forward: Callable[..., Any]
+    vjp: tuple
+    jvp: Any
+    inputs: tuple
+    params: tuple
+    save: tuple  # positions of inputs the rules read; "ans" saved when save_ans
+    save_ans: bool
+    promote: str | None
+    differentiable: bool
+    view: bool
+    samples: Callable[..., list] | None
+    ref: Callable[..., Any] | None
+    torch: Any
+    backward_name: str
+    fn: Callable[..., Any] | None = None
+    tol: dict | None = None
+    second_order: bool = True
+    fwd_check: bool = True
+    doc: str = ""
+
+
+def _camel(name: str) -> str:
+    return "".join(p[:1].upper() + p[1:] for p in name.split("_"))
+
+
+def to_tensor(a: Any) -> Tensor:
+    """A Tensor for ``a``: Tensors as they are, backend arrays wrapped, Python data converted."""
+    if isinstance(a, Tensor):
+        return a
+    if _backend.is_array(a):
+        return make(a)
+    from .._core.factories import tensor
+
+    return tensor(a)
+
+
+# --------------------------------------------------------------------------------------------
+# Dispatch: the hot path of every op call.
+
+
+def _promote(op: OpDef, raws: list) -> None:
+    """Cast ``raws`` in place to PyTorch's result dtype (only when inputs disagree)."""
+    kind = op.promote
+    if kind == "binary_tail":  # where(condition, x, y): the condition takes no part
+        head = raws[:1]
+        tail = raws[1:]
+        _promote_list(tail, "binary")
+        raws[:] = head + tail
+        return
+    _promote_list(raws, kind)
+
+
+def _kind(d: Any) -> str:
+    k = getattr(d, "kind", None)
+    return k if isinstance(k, str) else _dt.from_np_dtype(d).np.kind
+
+
+def _promote_list(raws: list, kind: str) -> None:
+    if len(raws) == 2:  # fast path: the common binary cases need no casts
+        a, b = raws
+        ta, tb = type(a), type(b)
+        if ta is _ndarray:
+            if tb is _ndarray:
+                if a.dtype is b.dtype and (kind != "float" or a.dtype.kind in "fc"):
+                    return
+            elif (tb is float and a.dtype.kind in "fc") or (tb is int and kind != "float"):
+                return
+        elif tb is _ndarray:
+            if (ta is float and b.dtype.kind in "fc") or (ta is int and kind != "float"):
+                return
+    if kind == "float":  # int/bool -> default float (sin, exp, div ...)
+        for i, r in enumerate(raws):
+            if r is not None and not isinstance(r, _PY_SCALARS) and _kind(r.dtype) in "biu":
+                raws[i] = _astype(r, _dt.get_default_dtype())
+        if len(raws) == 1:
+            return
+    dts = [r.dtype for r in raws if r is not None and not isinstance(r, _PY_SCALARS)]
+    if not dts:
+        return
+    same = all(d == dts[0] for d in dts)
+    has_scalar = any(isinstance(r, _PY_SCALARS) for r in raws)
+    if same and (not has_scalar or _kind(dts[0]) in "fc"):
+        return
+    ops = [r if isinstance(r, _PY_SCALARS) else _Meta(r) for r in raws if r is not None]
+    target = _dt.result_type(*ops)
+    if kind == "float" and not (target.is_floating_point or target.is_complex):
+        target = _dt.get_default_dtype()
+    for i, r in enumerate(raws):
+        if r is None:
+            continue
+        if isinstance(r, _PY_SCALARS):
+            if target.is_floating_point and not isinstance(r, (float, complex)):
+                raws[i] = float(r)
+            continue
+        if _dt.from_np_dtype(r.dtype) is not target:
+            raws[i] = _astype(r, target)
+
+
+class _Meta:
+    __slots__ = ("dtype", "ndim")
+
+    def __init__(self, r: Any) -> None:
+        self.dtype = _dt.from_np_dtype(r.dtype)
+        self.ndim = r.ndim
+
+
+def _astype(r: Any, d: _dt.dtype) -> Any:
+    if type(r) is _ndarray:
+        return r.astype(d.np)
+    xp = _backend.namespace(r)
+    return xp.astype(r, getattr(xp, d.name))
+
+
+def apply(op: OpDef, args: Sequence[Any], params: dict = _EMPTY) -> Tensor:
+    """Run ``op`` on ``args`` (Tensors, arrays, scalars, None) and record a Node when needed."""
+    raws = []
+    tensors = []
+    rg = False
+    xp = None
+    for a in args:
+        if isinstance(a, Tensor):
+            tensors.append(a)
+            d = a._data
+            raws.append(d)
+            if a._requires_grad:
+                rg = True
+            if xp is None:
+                xp = np if type(d) is _ndarray else _backend.namespace(d)
+        elif a is None or isinstance(a, _PY_SCALARS):
+            tensors.append(None)
+            raws.append(a)
+        else:
+            t = to_tensor(a)
+            tensors.append(t)
+            raws.append(t._data)
+            if xp is None:
+                xp = _backend.namespace(t._data)
+    if xp is None:
+        raise TypeError(
+            f"{op.name}(): expected at least one Tensor argument, got "
+            f"{', '.join(type(a).__name__ for a in args)}; hint: wrap the data in ndgrad.tensor()"
+        )
+    if op.promote is not None:
+        _promote(op, raws)
+    try:
+        out = op.forward(xp, *raws, **params)
+    except ValueError as e:
+        raise _explain_forward_error(op, e, raws) from e
+    if type(out) is not _ndarray and xp is np:
+        out = np.asarray(out)
+    mode = _grad_enabled()
+    if rg and op.differentiable:
+        if mode:
+            nxt = []
+            meta = []
+            for t in tensors:
+                if t is None:
+                    nxt.append(None)
+                    meta.append(None)
+                else:
+                    nxt.append(
+                        t._node if t._node is not None else (t if t._requires_grad else None)
+                    )
+                    meta.append((t._data.shape, t._data.dtype))
+            save = op.save
+            if save:
+                saved = [None] * len(args)
+                vers = [0] * len(args)
+                for i in save:
+                    a = args[i] if tensors[i] is None else tensors[i]
+                    saved[i] = a
+                    if tensors[i] is not None:
+                        vers[i] = _version_of(tensors[i])
+                saved = tuple(saved)
+            else:
+                saved = vers = None
+            node = Node(op, tuple(nxt), saved, vers, out if op.save_ans else None, 0, params,
+                        tuple(meta))
+            res = make(out, True, node)
+        else:
+            res = make(out)
+            if mode is False:  # a user's no_grad (the engine's own no-grad is 0)
+                res._x().cut = "it was computed under no_grad()"
+    else:
+        res = make(out)
+    if op.view:
+        src = tensors[0]
+        res._vc = src._shared_vc()
+        res._base = src._base if src._base is not None else src
+    if _fw.ACTIVE[0]:
+        _fw.propagate(op, res, args, tensors, params)
+    return res
+
+
+def _explain_forward_error(op: OpDef, e: Exception, raws: list) -> Exception:
+    shapes = [tuple(r.shape) for r in raws if r is not None and not isinstance(r, _PY_SCALARS)]
+    msg = str(e)
+    if "broadcast" in msg:
+        return RuntimeError(
+            f"{op.name}(): the shapes {' and '.join(str(s) for s in shapes)} do not broadcast "
+            f"({msg}); hint: two dimensions broadcast when they are equal or one of them is 1; "
+            "use unsqueeze/reshape to line them up"
+        )
+    return RuntimeError(f"{op.name}(): {msg} (input shapes {shapes})")
+
+
+# --------------------------------------------------------------------------------------------
+# In-place ops.
+
+
+def _check_inplace(self: Tensor, what: str) -> None:
+    if not _grad_enabled():
+        return
+    if self._node is None and self._requires_grad:
+        raise RuntimeError(
+            "a leaf Variable that requires grad is being used in an in-place operation "
+            f"({what}). hint: update parameters inside `with ndgrad.no_grad():`, or through "
+            "x.data, e.g. x.data -= lr * x.grad"
+        )
+    base = self._base
+    if base is not None and base._node is None and base._requires_grad:
+        raise RuntimeError(
+            "a view of a leaf Variable that requires grad is being used in an in-place "
+            f"operation ({what}). hint: do the update under `with ndgrad.no_grad():` or on a "
+            "clone()"
+        )
+
+
+def write_into(self: Tensor, new: Any, what: str) -> None:
+    """Write array ``new`` into ``self``'s memory (its views see it), with PyTorch's checks."""
+    old = self._data
+    if tuple(new.shape) != tuple(old.shape):
+        raise RuntimeError(
+            f"{what}: output with shape {list(old.shape)} doesn't match the broadcast shape "
+            f"{list(new.shape)}; hint: an in-place op cannot change its tensor's shape, use the "
+            "out-of-place form"
+        )
+    if new.dtype != old.dtype:
+        src, dst = _dt.from_np_dtype(new.dtype), _dt.from_np_dtype(old.dtype)
+        if not np.can_cast(src.np, dst.np, casting="same_kind"):
+            raise RuntimeError(
+                f"{what}: result type {src.name} can't be cast to the desired output type "
+                f"{dst.name}; hint: convert the tensor first, e.g. x = x.to(ndgrad.{src.name})"
+            )
+    try:
+        if type(old) is _ndarray:
+            np.copyto(old, new, casting="unsafe")
+        else:
+            old[...] = new
+    except (ValueError, TypeError):  # read-only memory (an expand() view) or immutable arrays
+        if type(old) is _ndarray and not old.flags.writeable:
+            raise RuntimeError(
+                f"{what}: unsupported operation: the tensor shares memory across elements "
+                "(e.g. it came from expand()); hint: clone() it before writing in place"
+            ) from None
+        self._data = _astype(new, _dt.from_np_dtype(old.dtype)) if new.dtype != old.dtype else new
+
+
+def apply_inplace(op: OpDef, self: Tensor, args: Sequence[Any], params: dict = _EMPTY) -> Tensor:
+    """``self.op_(*args)``: compute out of place, write into ``self``, rewrite its history."""
+    what = f"{op.name}_()"
+    _check_inplace(self, what)
+    recording = _grad_enabled() and op.differentiable
+    old = self
+    if recording and (self._requires_grad or any(
+        isinstance(a, Tensor) and a._requires_grad for a in args
+    )):
+        # ``old`` stands for self's value before the write, with self's history.
+        data = self._data
+        if 0 in op.save:
+            data = _backend.namespace(data).asarray(data, copy=True)
+        old = make(data, self._requires_grad, self._node)
+    out = apply(op, (old, *args), params)
+    write_into(self, out._data, what)
+    self._bump_version()
+    if out._requires_grad:
+        self._node = out._node
+        self._requires_grad = True
+        if self._base is not None:
+            _rebase_view(self)
+    return self
+
+
+def _rebase_view(view: Tensor) -> None:
+    """After an in-place op on a view, record on its base that the viewed region changed."""
+    e = view._ext
+    src = None if e is None else getattr(e, "view_of", None)
+    hook = _VIEW_REBASE.get("getitem")
+    if src is None or hook is None:
+        raise RuntimeError(
+            "an in-place operation on a view of a tensor is only recorded for views made by "
+            "indexing (x[idx]); hint: write x[idx] = value, or use the out-of-place op"
+        )
+    hook(view, *src)
+
+
+_VIEW_REBASE: dict[str, Callable[..., None]] = {}
+
+
+# --------------------------------------------------------------------------------------------
+# Declaring ops.
+
+
+def def_op(
+    name: str,
+    forward: Callable[..., Any],
+    vjp: Any = None,
+    jvp: Any = None,
+    *,
+    inputs: Sequence[str] = ("input",),
+    params: Sequence[tuple[str, Any]] = (),
+    save: Any = "inputs",
+    promote: str | None = None,
+    differentiable: bool = True,
+    view: bool = False,
+    samples: Callable[..., list] | None = None,
+    ref: Callable[..., Any] | None = None,
+    torch: Any = None,
+    method: bool | str = True,
+    inplace: bool | str = False,
+    export: bool = True,
+    backward_name: str | None = None,
+    tol: dict | None = None,
+    second_order: bool = True,
+    fwd_check: bool = True,
+    doc: str = "",
+) -> Callable[..., Tensor]:
+    """Declare an op; return its public function (also attached as a Tensor method).
+
+    ``save``: ``"inputs"`` (every input), ``"ans"`` (only the output), ``"both"``, ``None``,
+    or a tuple of input positions, optionally with ``"ans"`` in it.
+    """
+    n = len(inputs)
+    if vjp is None:
+        vjps: tuple = ()
+    elif callable(vjp):
+        vjps = (vjp,)
+    else:
+        vjps = tuple(vjp)
+    if save == "inputs":
+        pos, save_ans = tuple(range(n)), False
+    elif save == "ans":
+        pos, save_ans = (), True
+    elif save == "both":
+        pos, save_ans = tuple(range(n)), True
+    elif save is None:
+        pos, save_ans = (), False
+    else:
+        save_ans = "ans" in save
+        pos = tuple(p for p in save if p != "ans")
+    op = OpDef(
+        name=name, forward=forward, vjp=vjps, jvp=jvp, inputs=tuple(inputs),
+        params=tuple(params), save=pos, save_ans=save_ans, promote=promote,
+        differentiable=differentiable and vjp is not None, view=view, samples=samples, ref=ref,
+        torch=torch, backward_name=backward_name or f"{_camel(name)}Backward0", tol=tol,
+        second_order=second_order, fwd_check=fwd_check, doc=doc,
+    )
+    if differentiable and vjp is None:
+        op.differentiable = True
+        op.vjp = ()
+    TABLE[name] = op
+    fn = _make_fn(op)
+    fn.__name__ = name
+    fn.__qualname__ = name
+    fn.__doc__ = doc or f"ndgrad.{name}: see torch.{name}."
+    op.fn = fn
+    if method:
+        attach_method(name if method is True else method, fn)
+    if inplace:
+        iname = inplace if isinstance(inplace, str) else name + "_"
+        attach_method(iname, _make_inplace(op))
+    if export:
+        EXPORTS[name] = fn
+    return fn
+
+
+EXPORTS: dict[str, Callable[..., Any]] = {}
+
+
+def _make_fn(op: OpDef) -> Callable[..., Tensor]:
+    n = len(op.inputs)
+    if not op.params:
+        if n == 1:
+
+            def fn1(input: Any) -> Tensor:  # noqa: A002
+                return apply(op, (input,))
+
+            return fn1
+        if n == 2:
+
+            def fn2(input: Any, other: Any) -> Tensor:  # noqa: A002
+                return apply(op, (input, other))
+
+            return fn2
+
+    parse = _parser(op)
+
+    def fn(*args: Any, **kwargs: Any) -> Tensor:
+        tens, params = parse(args, kwargs)
+        return apply(op, tens, params)
+
+    return fn
+
+
+def _parser(op: OpDef) -> Callable[[tuple, dict], tuple[list, dict]]:
+    n = len(op.inputs)
+    pnames = [p[0] for p in op.params]
+    defaults = dict(op.params)
+    inames = op.inputs
+
+    def parse(args: tuple, kwargs: dict) -> tuple[list, dict]:
+        tens = list(args[:n])
+        rest = args[n:]
+        if len(rest) > len(pnames):
+            raise TypeError(
+                f"{op.name}() takes at most {n + len(pnames)} positional arguments but "
+                f"{len(args)} were given"
+            )
+        params = dict(defaults)
+        for k, v in zip(pnames, rest):
+            params[k] = v
+        if kwargs:
+            for k, v in kwargs.items():
+                if k in params and k not in pnames[: len(rest)]:
+                    params[k] = v
+                elif k in inames:
+                    i = inames.index(k)
+                    while len(tens) <= i:
+                        tens.append(_MISSING)
+                    if tens[i] is not _MISSING:
+                        raise TypeError(f"{op.name}() got multiple values for argument '{k}'")
+                    tens[i] = v
+                else:
+                    raise TypeError(f"{op.name}() got an unexpected keyword argument '{k}'")
+        while len(tens) < n:
+            tens.append(_MISSING)
+        for i, t in enumerate(tens):
+            if t is _MISSING:
+                if i == 0:
+                    raise TypeError(f"{op.name}() missing required argument '{inames[0]}'")
+                tens[i] = None
+        return tens, params
+
+    return parse
+
+
+_MISSING = object()
+
+
+def _make_inplace(op: OpDef) -> Callable[..., Tensor]:
+    parse = _parser(op)
+
+    def method(self: Tensor, *args: Any, **kwargs: Any) -> Tensor:
+        tens, params = parse((self, *args), kwargs)
+        return apply_inplace(op, self, tens[1:], params)
+
+    method.__name__ = op.name + "_"
+    return method
+
+
+def attach_method(name: str, fn: Callable[..., Any]) -> None:
+    setattr(Tensor, name, fn)
