@@ -117,9 +117,10 @@ def to_np_dtype(d: Any) -> np.dtype:
 
 def from_np_dtype(npd: Any) -> dtype:
     """The ndgrad dtype of a backend dtype (NumPy dtypes directly, others by name)."""
-    d = _BY_NP.get(npd)
-    if d is not None:
-        return d
+    if type(npd) is not str and isinstance(npd, np.dtype):
+        d = _BY_NP.get(npd)
+        if d is not None:
+            return d
     name = str(npd)
     if name.startswith("array_api_strict") or "." in name:
         name = name.rsplit(".", 1)[-1]

@@ -148,9 +148,11 @@ def propagate(op: Any, res: Any, args: Any, tensors: list, params: dict) -> None
 
         vals = []
         for i, (a, tan) in enumerate(zip(prim, tangents)):
-            diff = i < len(op.vjp) and op.vjp[i] is not None and tensors[i] is not None
+            diff = i < len(op.vjp) and op.vjp[i] is not None
             if not diff:
                 vals.append(a)
+            elif tensors[i] is None:  # a constant term of an affine op drops out
+                vals.append(None if a is None else 0.0)
             elif tan is None:
                 vals.append(_zeros_like(a))
             else:

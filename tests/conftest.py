@@ -1,0 +1,18 @@
+import numpy as np
+import pytest
+
+import ndgrad
+
+
+@pytest.fixture(autouse=True)
+def _reset_state():
+    """Every test starts with the default dtype, grad mode on and a fixed seed."""
+    ndgrad.set_default_dtype(ndgrad.float32)
+    ndgrad.manual_seed(0)
+    yield
+    ndgrad.set_default_dtype(ndgrad.float32)
+
+
+@pytest.fixture
+def rng():
+    return np.random.default_rng(1234)

@@ -1,0 +1,272 @@
+"""ONE parametrised template over every op of the table.
+
+For each op and each of its samples:
+* forward values equal the NumPy reference (float64 and float32);
+* reverse mode: <v, J u> by central differences equals <J^T v, u> from backward (float64);
+* forward mode: the jvp from dual tensors equals the central difference J u;
+* second order: the derivative of <J^T v, w> in direction u equals its finite difference;
+* float32 runs give float32 gradients close to the float64 ones;
+* PyTorch (when installed) gives the same values and gradients;
+* array-api-strict arrays give the same values and gradients (nothing assumes NumPy).
+"""
+
+from __future__ import annotations
+
+import importlib.util
+
+import numpy as np
+import pytest
+
+import ndgrad
+from ndgrad.autograd import forward_ad as fwAD
+from ndgrad.ops import TABLE
+
+HAVE_TORCH = importlib.util.find_spec("torch") is not None
+HAVE_STRICT = importlib.util.find_spec("array_api_strict") is not None
+
+OPS = sorted((op for op in TABLE.values() if op.samples is not None), key=lambda o: o.name)
+DIFF_OPS = [op for op in OPS if op.differentiable]
+EPS = 1e-6
+
+
+def samples(op, dtype=np.float64):
+    return op.samples(np.random.default_rng(hash(op.name) % 2**32), dtype)
+
+
+def grad_positions(op, s):
+    if s.grad is not None:
+        return tuple(s.grad)
+    return tuple(
+        i for i, a in enumerate(s.args) if isinstance(a, np.ndarray) and a.dtype.kind == "f"
+    )
+
+
+def to_args(s, pos, requires_grad=True, wrap=None):
+    out = []
+    for i, a in enumerate(s.args):
+        if isinstance(a, np.ndarray):
+            arr = a.copy()
+            if wrap is not None:
+                arr = wrap(arr)
+            t = ndgrad.as_tensor(arr) if wrap is not None else ndgrad.tensor(arr)
+            if requires_grad and i in pos:
+                t.requires_grad_(True)
+            out.append(t)
+        else:
+            out.append(a)
+    return out
+
+
+def call(op, args, kwargs):
+    return op.fn(*args, **kwargs)
+
+
+def value(op, s, pos, arrays):
+    """f at the given float64 arrays for the positions ``pos``, as a NumPy array."""
+    args = list(s.args)
+    for i, a in zip(pos, arrays):
+        args[i] = a
+    with ndgrad.no_grad():
+        out = call(op, [ndgrad.tensor(a) if isinstance(a, np.ndarray) else a for a in args],
+                   s.kwargs)
+    return np.asarray(out.numpy(), dtype=np.float64)
+
+
+def tol(op, key, default):
+    return (op.tol or {}).get(key, default)
+
+
+@pytest.mark.parametrize("op", OPS, ids=lambda o: o.name)
+def test_forward_matches_numpy_reference(op):
+    if op.ref is None:
+        pytest.skip(f"{op.name} declares no NumPy reference (compared with PyTorch instead)")
+    for dtype, rtol in ((np.float64, 1e-12), (np.float32, 1e-5)):
+        for s in samples(op, dtype):
+            out = call(op, to_args(s, (), False), s.kwargs)
+            ref = np.asarray(op.ref(*s.args, **s.kwargs))
+            assert tuple(out.shape) == ref.shape, (op.name, s.name)
+            np.testing.assert_allclose(out.numpy(), ref, rtol=rtol, atol=rtol, err_msg=op.name)
+            if dtype is np.float32 and ref.dtype.kind == "f":
+                assert out.dtype is ndgrad.float32, (op.name, out.dtype)
+
+
+@pytest.mark.parametrize("op", DIFF_OPS, ids=lambda o: o.name)
+def test_reverse_mode_matches_finite_differences(op):
+    rng = np.random.default_rng(7)
+    for s in samples(op):
+        pos = grad_positions(op, s)
+        args = to_args(s, pos)
+        out = call(op, args, s.kwargs)
+        assert out.requires_grad and out.grad_fn is not None
+        v = rng.standard_normal(out.shape)
+        grads = ndgrad.autograd.grad(out, [args[i] for i in pos], ndgrad.tensor(v),
+                                     allow_unused=True, materialize_grads=True)
+        for k, i in enumerate(pos):
+            x = s.args[i]
+            g = grads[k]
+            assert tuple(g.shape) == x.shape and g.dtype is ndgrad.float64, (op.name, s.name)
+            u = rng.standard_normal(x.shape)
+            base = [s.args[j] for j in pos]
+            plus = list(base)
+            minus = list(base)
+            plus[k] = np.asarray(x + EPS * u)
+            minus[k] = np.asarray(x - EPS * u)
+            num = (np.sum(v * value(op, s, pos, plus)) - np.sum(v * value(op, s, pos, minus)))
+            num /= 2 * EPS
+            ana = float(np.sum(g.numpy() * u))
+            assert ana == pytest.approx(num, rel=tol(op, "rev", 1e-5), abs=1e-6), (
+                op.name, s.name, i)
+
+
+@pytest.mark.parametrize("op", [o for o in DIFF_OPS if o.fwd_check], ids=lambda o: o.name)
+def test_forward_mode_matches_finite_differences(op):
+    rng = np.random.default_rng(8)
+    for s in samples(op):
+        pos = grad_positions(op, s)
+        us = [rng.standard_normal(s.args[i].shape) for i in pos]
+        args = to_args(s, pos, requires_grad=False)
+        with fwAD.dual_level():
+            for k, i in enumerate(pos):
+                args[i] = fwAD.make_dual(args[i], ndgrad.tensor(us[k]))
+            out = call(op, args, s.kwargs)
+            tangent = fwAD.unpack_dual(out).tangent
+        base = [s.args[j] for j in pos]
+        plus = [np.asarray(b + EPS * u) for b, u in zip(base, us)]
+        minus = [np.asarray(b - EPS * u) for b, u in zip(base, us)]
+        num = (value(op, s, pos, plus) - value(op, s, pos, minus)) / (2 * EPS)
+        assert tangent is not None, (op.name, s.name)
+        assert tuple(tangent.shape) == tuple(out.shape)
+        np.testing.assert_allclose(tangent.numpy(), num, rtol=tol(op, "fwd", 1e-5), atol=1e-6,
+                                   err_msg=f"{op.name} {s.name}")
+
+
+@pytest.mark.parametrize("op", [o for o in DIFF_OPS if o.second_order], ids=lambda o: o.name)
+def test_second_order_matches_finite_differences(op):
+    rng = np.random.default_rng(9)
+    for s in samples(op):
+        pos = grad_positions(op, s)
+        if not pos:
+            continue
+        args = to_args(s, pos)
+        out = call(op, args, s.kwargs)
+        v = ndgrad.tensor(rng.standard_normal(out.shape))
+        ws = [rng.standard_normal(s.args[i].shape) for i in pos]
+        us = [rng.standard_normal(s.args[i].shape) for i in pos]
+        inputs = [args[i] for i in pos]
+        g1 = ndgrad.autograd.grad(out, inputs, v, create_graph=True, allow_unused=True,
+                                  materialize_grads=True)
+        h = sum((g * ndgrad.tensor(w)).sum() for g, w in zip(g1, ws))
+        if not h.requires_grad:  # a linear op: every second derivative is zero
+            continue
+        g2 = ndgrad.autograd.grad(h, inputs, allow_unused=True, materialize_grads=True)
+        ana = sum(float(np.sum(g.numpy() * u)) for g, u in zip(g2, us))
+
+        def first(arrays):
+            a2 = list(s.args)
+            for i, arr in zip(pos, arrays):
+                a2[i] = arr
+            targs = to_args(type(s)(tuple(a2), s.kwargs, s.grad), pos)
+            o = call(op, targs, s.kwargs)
+            gs = ndgrad.autograd.grad(o, [targs[i] for i in pos], v, allow_unused=True,
+                                      materialize_grads=True)
+            return sum(float(np.sum(g.numpy() * w)) for g, w in zip(gs, ws))
+
+        base = [s.args[i] for i in pos]
+        num = (first([np.asarray(b + EPS * u) for b, u in zip(base, us)])
+               - first([np.asarray(b - EPS * u) for b, u in zip(base, us)])) / (2 * EPS)
+        assert ana == pytest.approx(num, rel=tol(op, "second", 1e-4), abs=1e-5), (op.name, s.name)
+
+
+@pytest.mark.parametrize("op", DIFF_OPS, ids=lambda o: o.name)
+def test_float32_gradients_are_float32_and_close_to_float64(op):
+    rng = np.random.default_rng(10)
+    for s64, s32 in zip(samples(op, np.float64), samples(op, np.float32)):
+        pos = grad_positions(op, s64)
+        results = []
+        for s in (s64, s32):
+            args = to_args(s, pos)
+            out = call(op, args, s.kwargs)
+            v = rng.standard_normal(out.shape) if not results else results[0][1]
+            gs = ndgrad.autograd.grad(out, [args[i] for i in pos],
+                                      ndgrad.tensor(v.astype(out.detach().numpy().dtype)),
+                                      allow_unused=True, materialize_grads=True)
+            results.append((out, v, gs))
+        for g64, g32, i in zip(results[0][2], results[1][2], pos):
+            assert g32.dtype is ndgrad.float32, (op.name, g32.dtype)
+            np.testing.assert_allclose(g32.numpy(), g64.numpy(), rtol=tol(op, "f32", 2e-3),
+                                       atol=tol(op, "f32", 2e-3), err_msg=op.name)
+
+
+def _torch_fn(op):
+    import torch
+
+    if callable(op.torch):
+        return op.torch
+    name = op.torch or op.name
+    return getattr(torch, name)
+
+
+@pytest.mark.skipif(not HAVE_TORCH, reason="PyTorch is not installed (pip install '.[torch]')")
+@pytest.mark.parametrize("op", OPS, ids=lambda o: o.name)
+def test_values_and_gradients_equal_pytorch(op):
+    import torch
+
+    if op.torch is False:
+        pytest.skip(f"{op.name} has no PyTorch counterpart")
+    fn = _torch_fn(op)
+    rng = np.random.default_rng(11)
+    for s in samples(op):
+        pos = grad_positions(op, s) if op.differentiable else ()
+        args = to_args(s, pos)
+        out = call(op, args, s.kwargs)
+        targs = []
+        for i, a in enumerate(s.args):
+            if isinstance(a, np.ndarray):
+                t = torch.from_numpy(a.copy())
+                if i in pos:
+                    t.requires_grad_(True)
+                targs.append(t)
+            else:
+                targs.append(a)
+        tout = fn(*targs, **s.kwargs)
+        np.testing.assert_allclose(out.detach().numpy(), tout.detach().numpy(), rtol=1e-10,
+                                   atol=1e-12, err_msg=f"{op.name} {s.name} forward")
+        assert str(out.dtype).split(".")[-1] == str(tout.dtype).split(".")[-1], op.name
+        if not pos or not tout.requires_grad:
+            continue
+        v = rng.standard_normal(tuple(out.shape))
+        ours = ndgrad.autograd.grad(out, [args[i] for i in pos], ndgrad.tensor(v),
+                                    allow_unused=True, materialize_grads=True)
+        theirs = torch.autograd.grad(tout, [targs[i] for i in pos], torch.from_numpy(v),
+                                     allow_unused=True, materialize_grads=True)
+        for a, b, i in zip(ours, theirs, pos):
+            np.testing.assert_allclose(a.numpy(), b.numpy(), rtol=1e-9, atol=1e-12,
+                                       err_msg=f"{op.name} {s.name} grad of input {i}")
+
+
+@pytest.mark.skipif(not HAVE_STRICT, reason="array-api-strict is not installed")
+@pytest.mark.parametrize("op", OPS, ids=lambda o: o.name)
+def test_runs_on_array_api_strict(op):
+    import array_api_strict as xps
+
+    rng = np.random.default_rng(12)
+    for s in samples(op):
+        pos = grad_positions(op, s) if op.differentiable else ()
+        ref_args = to_args(s, pos)
+        ref = call(op, ref_args, s.kwargs)
+        args = to_args(s, pos, wrap=xps.asarray)
+        out = call(op, args, s.kwargs)
+        assert type(out._data).__module__.startswith("array_api_strict"), op.name
+        np.testing.assert_allclose(np.asarray(out.detach()), ref.detach().numpy(), rtol=1e-12,
+                                   atol=1e-12, err_msg=op.name)
+        if not pos:
+            continue
+        v = rng.standard_normal(tuple(out.shape))
+        g_ref = ndgrad.autograd.grad(ref, [ref_args[i] for i in pos], ndgrad.tensor(v),
+                                     allow_unused=True, materialize_grads=True)
+        g = ndgrad.autograd.grad(out, [args[i] for i in pos], ndgrad.as_tensor(xps.asarray(v)),
+                                 allow_unused=True, materialize_grads=True)
+        for a, b in zip(g, g_ref):
+            assert type(a._data).__module__.startswith("array_api_strict"), op.name
+            np.testing.assert_allclose(np.asarray(a), b.numpy(), rtol=1e-12, atol=1e-12,
+                                       err_msg=op.name)
