@@ -76,7 +76,8 @@ _CPU = device("cpu")
 class _Ext:
     """Rarely used per-tensor state, kept out of the hot path (one object, made on demand)."""
 
-    __slots__ = ("hooks", "post_hooks", "retains_grad", "acc_ref", "cut", "tangent", "name")
+    __slots__ = ("hooks", "post_hooks", "retains_grad", "acc_ref", "cut", "tangent", "name",
+                 "view_of")
 
     def __init__(self) -> None:
         self.hooks: list | None = None
@@ -86,6 +87,7 @@ class _Ext:
         self.cut: str | None = None
         self.tangent: Tensor | None = None
         self.name: str | None = None
+        self.view_of: tuple | None = None  # (base, index) for views made by x[index]
 
 
 _new = object.__new__
