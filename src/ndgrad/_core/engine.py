@@ -23,7 +23,7 @@ import numpy as np
 
 from .. import _backend
 from .grad_mode import _GRAD
-from .node import Node, ShapeOnly
+from .node import FREED, Node, ShapeOnly
 from .tensor import Tensor, _version_of, make
 
 __all__ = ["backward", "grad"]
@@ -197,43 +197,45 @@ def _run(roots: list, retain_graph: bool, create_graph: bool, capture: dict | No
         buffers[v] = g if prev is None else prev + g
     ready = [v for v in dict.fromkeys(v for v, _ in roots) if deps[v] == 0]
     captured: dict = {}
+    pop_buffer = buffers.pop
     token = _GRAD.set(True if create_graph else 0)
     try:
         while ready:
             v = ready.pop()
-            g = buffers.pop(v, None)
+            g = pop_buffer(v, None)
             if type(v) is Node:
                 nxt = v.next
                 if g is not None and (need is None or v in need):
-                    hooks = v.hooks
-                    if hooks:
-                        for h in list(hooks):
-                            r = h(g)
-                            if r is not None:
-                                g = r
-                    if v.retain is not None:
-                        _retain(v, g, create_graph)
+                    x = v.x
+                    if x is not None:
+                        if x.hooks:
+                            for h in list(x.hooks):
+                                r = h(g)
+                                if r is not None:
+                                    g = r
+                        if x.retain is not None:
+                            _retain(x.retain, g, create_graph)
                     if capture is not None and v in capture:
                         captured[v] = g
                     grads = _call_rules(v, g, nxt, need, create_graph)
                     if not retain_graph and (v.saved is not None or v.ans is not None):
-                        v.saved = None
+                        v.saved = FREED
                         v.ans = None
-                        v.freed = True
                 else:
                     grads = None
-                for i, e in enumerate(nxt):
-                    if e is None:
-                        continue
-                    if grads is not None:
-                        r = grads[i]
-                        if r is not None:
-                            prev = buffers.get(e)
-                            buffers[e] = r if prev is None else prev + r
-                    c = deps[e] - 1
-                    deps[e] = c
-                    if c == 0:
-                        ready.append(e)
+                i = 0
+                for e in nxt:
+                    if e is not None:
+                        if grads is not None:
+                            r = grads[i]
+                            if r is not None:
+                                prev = buffers.get(e)
+                                buffers[e] = r if prev is None else prev + r
+                        c = deps[e] - 1
+                        deps[e] = c
+                        if c == 0:
+                            ready.append(e)
+                    i += 1
             elif g is not None:  # a leaf that requires grad
                 ext = v._ext
                 if ext is not None and ext.hooks:
@@ -256,54 +258,67 @@ def _run(roots: list, retain_graph: bool, create_graph: bool, capture: dict | No
 def _call_rules(v: Node, g: Tensor, nxt: tuple, need: set | None, create_graph: bool) -> list:
     op = v.op
     saved = v.saved
-    if v.freed:
+    if saved is FREED:
         raise _freed_error(v)
     meta = v.meta
     if saved is not None:
         vers = v.vers
-        for i in op.save:
-            a = saved[i]
-            if isinstance(a, Tensor) and _version_of(a) != vers[i]:
-                raise _version_error(v, i, a, vers[i])
+        if vers is not None:
+            for i in op.save:
+                a = saved[i]
+                if isinstance(a, Tensor) and _version_of(a) != vers[i]:
+                    raise _version_error(v, i, a, vers[i])
+        else:
+            for i in op.save:
+                a = saved[i]
+                if isinstance(a, Tensor) and a._vc is not None and a._vc[0]:
+                    raise _version_error(v, i, a, 0)
         args = saved
-        if len(op.save) != len(nxt):
+        if op.stubs and len(op.save) != len(nxt):
             args = [ShapeOnly(m) if a is None and m is not None else a
                     for a, m in zip(saved, meta)]
-    else:
+    elif op.stubs:
         args = [None if m is None else ShapeOnly(m) for m in meta]
+    else:
+        n = len(nxt)
+        args = _NONES[n] if n < 16 else (None,) * n
     ans = None
     if op.save_ans:
         ans = make(v.ans, create_graph, v if create_graph else None)
     params = v.params
     rules = op.vjp
     out = [None] * len(nxt)
-    for i, e in enumerate(nxt):
-        if e is None or (need is not None and e not in need):
-            continue
-        rule = rules[i] if i < len(rules) else None
-        if rule is None:
-            raise NotImplementedError(
-                f"vjp of '{op.name}' with respect to input {i} is not implemented; hint: "
-                f"detach() that input if its gradient is not needed"
-            )
-        r = rule(g, ans, *args, **params)
-        if r is None:
-            continue
-        if not isinstance(r, Tensor):
-            from ..ops.registry import to_tensor
+    i = 0
+    for e in nxt:
+        if e is not None and (need is None or e in need):
+            rule = rules[i] if i < len(rules) else None
+            if rule is None:
+                raise NotImplementedError(
+                    f"vjp of '{op.name}' with respect to input {i} is not implemented; hint: "
+                    f"detach() that input if its gradient is not needed"
+                )
+            r = rule(g, ans, *args, **params) if params else rule(g, ans, *args)
+            if r is not None:
+                if type(r) is not Tensor and not isinstance(r, Tensor):
+                    from ..ops.registry import to_tensor
 
-            r = to_tensor(r)
-        shape, dt = meta[i]
-        if r._data.shape != shape:
-            r = _unbroadcast(r, shape)
-        if r._data.dtype != dt:
-            r = _cast(r, dt)
-        out[i] = r
+                    r = to_tensor(r)
+                shape, dt = meta[i]
+                d = r._data
+                if d.shape != shape:
+                    r = _unbroadcast(r, shape)
+                if d.dtype != dt:
+                    r = _cast(r, dt)
+                out[i] = r
+        i += 1
     return out
 
 
-def _retain(v: Node, g: Tensor, create_graph: bool) -> None:
-    t = v.retain()
+_NONES = [(None,) * k for k in range(16)]
+
+
+def _retain(ref: Any, g: Tensor, create_graph: bool) -> None:
+    t = ref()
     if t is None:
         return
     if t._grad is None:

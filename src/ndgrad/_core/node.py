@@ -44,33 +44,59 @@ class RemovableHandle:
         self.remove()
 
 
+class _NodeExt:
+    """Rarely used per-node state: tensor hooks of the output and the retain_grad reference."""
+
+    __slots__ = ("hooks", "retain")
+
+    def __init__(self) -> None:
+        self.hooks: list | None = None
+        self.retain: Any = None
+
+
+FREED = ("<freed>",)  # what ``Node.saved`` becomes once backward has released the saved values
+
+
 class Node:
     """A recorded operation: what the engine needs to send a gradient back through it.
 
     Attributes (engine-facing): ``op`` the op record, ``next`` one edge per positional argument
-    (a Node, a leaf Tensor that requires grad, or None), ``saved`` the arguments the rules need,
-    ``vers`` their versions, ``ans`` the output array when the rule needs it, ``params`` the
-    keyword arguments, ``meta`` (shape, dtype) of each tensor argument.
+    (a Node, a leaf Tensor that requires grad, or None), ``saved`` the arguments the rules need
+    (``FREED`` after backward released them), ``vers`` their versions (None: all were 0), ``ans``
+    the output array when the rule needs it, ``params`` the keyword arguments, ``meta`` (shape,
+    dtype) of each tensor argument, ``x`` hooks and retain_grad state (None unless used).
     """
 
-    __slots__ = (
-        "op", "next", "saved", "vers", "ans", "ans_ver", "params", "meta",
-        "hooks", "retain", "freed", "__weakref__",
-    )
+    __slots__ = ("op", "next", "saved", "vers", "ans", "params", "meta", "x", "__weakref__")
 
-    def __init__(self, op: Any, nxt: tuple, saved: Any, vers: Any, ans: Any, ans_ver: Any,
-                 params: dict, meta: tuple) -> None:
+    def __init__(self, op: Any, nxt: tuple, saved: Any, vers: Any, ans: Any, params: dict,
+                 meta: tuple) -> None:
         self.op = op
         self.next = nxt
         self.saved = saved
         self.vers = vers
         self.ans = ans
-        self.ans_ver = ans_ver
         self.params = params
         self.meta = meta
-        self.hooks = None
-        self.retain = None
-        self.freed = False
+        self.x = None
+
+    def _ext(self) -> _NodeExt:
+        x = self.x
+        if x is None:
+            x = self.x = _NodeExt()
+        return x
+
+    @property
+    def hooks(self) -> list | None:
+        return None if self.x is None else self.x.hooks
+
+    @property
+    def retain(self) -> Any:
+        return None if self.x is None else self.x.retain
+
+    @property
+    def freed(self) -> bool:
+        return self.saved is FREED
 
     def name(self) -> str:
         return self.op.backward_name
@@ -91,17 +117,21 @@ class Node:
                 out.append((AccumulateGrad.of(e), 0))
         return tuple(out)
 
+    def add_tensor_hook(self, hook: Callable) -> RemovableHandle:
+        x = self._ext()
+        if x.hooks is None:
+            x.hooks = []
+        x.hooks.append(hook)
+        return RemovableHandle(x.hooks, hook)
+
     def register_prehook(self, hook: Callable) -> RemovableHandle:
         """``hook(grad_outputs) -> grad_outputs or None``, run before this node's rule."""
-        if self.hooks is None:
-            self.hooks = []
 
         def tensor_hook(g: Any) -> Any:
             r = hook((g,))
             return None if r is None else r[0]
 
-        self.hooks.append(tensor_hook)
-        return RemovableHandle(self.hooks, tensor_hook)
+        return self.add_tensor_hook(tensor_hook)
 
     @property
     def metadata(self) -> dict:

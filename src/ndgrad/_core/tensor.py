@@ -368,7 +368,7 @@ class Tensor:
         if e.retains_grad:
             return
         e.retains_grad = True
-        self._node.retain = weakref.ref(self)
+        self._node._ext().retain = weakref.ref(self)
 
     @property
     def retains_grad(self) -> bool:
@@ -386,9 +386,7 @@ class Tensor:
                 "hint: call x.requires_grad_() on the leaf first"
             )
         if self._node is not None:
-            if self._node.hooks is None:
-                self._node.hooks = []
-            lst = self._node.hooks
+            return self._node.add_tensor_hook(hook)
         else:
             e = self._x()
             if e.hooks is None:

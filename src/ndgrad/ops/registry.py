@@ -74,6 +74,8 @@ class OpDef:
     second_order: bool = True
     fwd_check: bool = True
     doc: str = ""
+    stubs: bool = True  # rules read the shape/dtype of inputs they did not save
+    save_mask: tuple = ()
 
 
 def _camel(name: str) -> str:
@@ -220,18 +222,20 @@ def apply(op: OpDef, args: Sequence[Any], params: dict = _EMPTY) -> Tensor:
                     )
                     meta.append((t._data.shape, t._data.dtype))
             save = op.save
+            vers = None
             if save:
                 saved = [None] * len(args)
-                vers = [0] * len(args)
                 for i in save:
-                    a = args[i] if tensors[i] is None else tensors[i]
-                    saved[i] = a
-                    if tensors[i] is not None:
-                        vers[i] = _version_of(tensors[i])
+                    t = tensors[i]
+                    saved[i] = args[i] if t is None else t
+                    if t is not None and t._vc is not None and t._vc[0]:
+                        if vers is None:
+                            vers = [0] * len(args)
+                        vers[i] = t._vc[0]
                 saved = tuple(saved)
             else:
-                saved = vers = None
-            node = Node(op, tuple(nxt), saved, vers, out if op.save_ans else None, 0, params,
+                saved = None
+            node = Node(op, tuple(nxt), saved, vers, out if op.save_ans else None, params,
                         tuple(meta))
             res = make(out, True, node)
         else:
@@ -246,6 +250,115 @@ def apply(op: OpDef, args: Sequence[Any], params: dict = _EMPTY) -> Tensor:
         res._base = src._base if src._base is not None else src
     if _fw.ACTIVE[0]:
         _fw.propagate(op, res, args, tensors, params)
+    return res
+
+
+def apply1(op: OpDef, a: Any) -> Tensor:
+    """``apply`` for one NumPy-backed Tensor and no params: the hot path of unary ops."""
+    if type(a) is not Tensor or type(a._data) is not _ndarray or op.view:
+        return apply(op, (a,))
+    da = a._data
+    if op.promote is not None and da.dtype.kind not in "fc":
+        return apply(op, (a,))
+    out = op.forward(np, da)
+    if type(out) is not _ndarray:
+        out = np.asarray(out)
+    if a._requires_grad and op.differentiable:
+        mode = _grad_enabled()
+        if mode:
+            if op.save:
+                saved = (a,)
+                vers = None if a._vc is None or not a._vc[0] else (a._vc[0],)
+            else:
+                saved = vers = None
+            node = a._node
+            node = Node(op, (node if node is not None else a,), saved, vers,
+                        out if op.save_ans else None, _EMPTY, ((da.shape, da.dtype),))
+            res = make(out, True, node)
+        else:
+            res = make(out)
+            if mode is False:
+                res._x().cut = "it was computed under no_grad()"
+    else:
+        res = make(out)
+    if _fw.ACTIVE[0]:
+        _fw.propagate(op, res, (a,), [a], _EMPTY)
+    return res
+
+
+def apply2(op: OpDef, a: Any, b: Any) -> Tensor:
+    """``apply`` for two arguments (NumPy Tensors or Python numbers) and no params."""
+    ta = type(a)
+    tb = type(b)
+    promote = op.promote
+    if ta is Tensor:
+        da = a._data
+        if type(da) is not _ndarray:
+            return apply(op, (a, b))
+        if tb is Tensor:
+            db = b._data
+            if type(db) is not _ndarray or (promote is not None and (
+                da.dtype is not db.dtype or da.dtype.kind not in "fc")):
+                return apply(op, (a, b))
+            rg = a._requires_grad or b._requires_grad
+        elif tb is float or tb is int:
+            db = b
+            if promote is not None and da.dtype.kind not in "fc":
+                return apply(op, (a, b))
+            rg = a._requires_grad
+        else:
+            return apply(op, (a, b))
+    elif tb is Tensor and (ta is float or ta is int):
+        da = a
+        db = b._data
+        if type(db) is not _ndarray or (promote is not None and db.dtype.kind not in "fc"):
+            return apply(op, (a, b))
+        rg = b._requires_grad
+    else:
+        return apply(op, (a, b))
+    try:
+        out = op.forward(np, da, db)
+    except ValueError:
+        return apply(op, (a, b))  # the general path explains the error
+    if type(out) is not _ndarray:
+        out = np.asarray(out)
+    if rg and op.differentiable:
+        mode = _grad_enabled()
+        if mode:
+            if ta is Tensor:
+                n = a._node
+                ea = n if n is not None else (a if a._requires_grad else None)
+                ma = (da.shape, da.dtype)
+            else:
+                ea = ma = None
+            if tb is Tensor:
+                n = b._node
+                eb = n if n is not None else (b if b._requires_grad else None)
+                mb = (db.shape, db.dtype)
+            else:
+                eb = mb = None
+            mask = op.save_mask
+            vers = None
+            if mask:
+                saved = (a if mask[0] else None, b if mask[1] else None)
+                va = a._vc if ta is Tensor else None
+                vb = b._vc if tb is Tensor else None
+                if (va is not None and va[0]) or (vb is not None and vb[0]):
+                    vers = (0 if va is None else va[0], 0 if vb is None else vb[0])
+            else:
+                saved = None
+            node = Node(op, (ea, eb), saved, vers, out if op.save_ans else None, _EMPTY,
+                        (ma, mb))
+            res = make(out, True, node)
+        else:
+            res = make(out)
+            if mode is False:
+                res._x().cut = "it was computed under no_grad()"
+    else:
+        res = make(out)
+    if _fw.ACTIVE[0]:
+        _fw.propagate(op, res, (a, b), [a if ta is Tensor else None,
+                                        b if tb is Tensor else None], _EMPTY)
     return res
 
 
@@ -381,6 +494,7 @@ def def_op(
     second_order: bool = True,
     fwd_check: bool = True,
     doc: str = "",
+    stubs: bool = True,
 ) -> Callable[..., Tensor]:
     """Declare an op; return its public function (also attached as a Tensor method).
 
@@ -410,7 +524,8 @@ def def_op(
         params=tuple(params), save=pos, save_ans=save_ans, promote=promote,
         differentiable=differentiable and vjp is not None, view=view, samples=samples, ref=ref,
         torch=torch, backward_name=backward_name or f"{_camel(name)}Backward0", tol=tol,
-        second_order=second_order, fwd_check=fwd_check, doc=doc,
+        second_order=second_order, fwd_check=fwd_check, doc=doc, stubs=stubs,
+        save_mask=tuple(i in pos for i in range(n)) if pos else (),
     )
     if differentiable and vjp is None:
         op.differentiable = True
@@ -440,13 +555,13 @@ def _make_fn(op: OpDef) -> Callable[..., Tensor]:
         if n == 1:
 
             def fn1(input: Any) -> Tensor:  # noqa: A002
-                return apply(op, (input,))
+                return apply1(op, input)
 
             return fn1
         if n == 2:
 
             def fn2(input: Any, other: Any) -> Tensor:  # noqa: A002
-                return apply(op, (input, other))
+                return apply2(op, input, other)
 
             return fn2
 
