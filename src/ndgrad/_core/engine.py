@@ -263,18 +263,19 @@ def _call_rules(v: Node, g: Tensor, nxt: tuple, need: set | None, create_graph: 
     meta = v.meta
     if saved is not None:
         vers = v.vers
-        if vers is not None:
-            for i in op.save:
-                a = saved[i]
-                if isinstance(a, Tensor) and _version_of(a) != vers[i]:
-                    raise _version_error(v, i, a, vers[i])
-        else:
-            for i in op.save:
-                a = saved[i]
-                if isinstance(a, Tensor) and a._vc is not None and a._vc[0]:
-                    raise _version_error(v, i, a, 0)
+        i = 0
+        stub = False
+        for a in saved:
+            if isinstance(a, Tensor):
+                want = 0 if vers is None else vers[i]
+                vc = a._vc
+                if (0 if vc is None else vc[0]) != want:
+                    raise _version_error(v, i, a, want)
+            elif a is None:
+                stub = True
+            i += 1
         args = saved
-        if op.stubs and len(op.save) != len(nxt):
+        if stub and op.stubs:
             args = [ShapeOnly(m) if a is None and m is not None else a
                     for a, m in zip(saved, meta)]
     elif op.stubs:

@@ -76,6 +76,7 @@ class OpDef:
     doc: str = ""
     stubs: bool = True  # rules read the shape/dtype of inputs they did not save
     save_mask: tuple = ()
+    save_for: tuple | None = None  # per input: the positions its rule reads (saves less)
 
 
 def _camel(name: str) -> str:
@@ -222,6 +223,8 @@ def apply(op: OpDef, args: Sequence[Any], params: dict = _EMPTY) -> Tensor:
                     )
                     meta.append((t._data.shape, t._data.dtype))
             save = op.save
+            if op.save_for is not None:
+                save = _save_positions(op, tensors)
             vers = None
             if save:
                 saved = [None] * len(args)
@@ -338,6 +341,14 @@ def apply2(op: OpDef, a: Any, b: Any) -> Tensor:
             else:
                 eb = mb = None
             mask = op.save_mask
+            if op.save_for is not None:
+                sf = op.save_for
+                want = set()
+                if ta is Tensor and a._requires_grad:
+                    want.update(sf[0])
+                if tb is Tensor and b._requires_grad:
+                    want.update(sf[1])
+                mask = (0 in want, 1 in want) if want else ()
             vers = None
             if mask:
                 saved = (a if mask[0] else None, b if mask[1] else None)
@@ -360,6 +371,15 @@ def apply2(op: OpDef, a: Any, b: Any) -> Tensor:
         _fw.propagate(op, res, (a, b), [a if ta is Tensor else None,
                                         b if tb is Tensor else None], _EMPTY)
     return res
+
+
+def _save_positions(op: OpDef, tensors: list) -> tuple:
+    """The positions to save when only some inputs need a gradient (``save_for``)."""
+    want: set = set()
+    for i, t in enumerate(tensors):
+        if t is not None and t._requires_grad and i < len(op.save_for):
+            want.update(op.save_for[i])
+    return tuple(sorted(want))
 
 
 def _explain_forward_error(op: OpDef, e: Exception, raws: list) -> Exception:
@@ -437,7 +457,7 @@ def apply_inplace(op: OpDef, self: Tensor, args: Sequence[Any], params: dict = _
     )):
         # ``old`` stands for self's value before the write, with self's history.
         data = self._data
-        if 0 in op.save:
+        if 0 in op.save or (op.save_for and any(0 in p for p in op.save_for)):
             data = _backend.namespace(data).asarray(data, copy=True)
         old = make(data, self._requires_grad, self._node)
     out = apply(op, (old, *args), params)
@@ -495,11 +515,14 @@ def def_op(
     fwd_check: bool = True,
     doc: str = "",
     stubs: bool = True,
+    save_for: Sequence[Sequence[int]] | None = None,
 ) -> Callable[..., Tensor]:
     """Declare an op; return its public function (also attached as a Tensor method).
 
     ``save``: ``"inputs"`` (every input), ``"ans"`` (only the output), ``"both"``, ``None``,
-    or a tuple of input positions, optionally with ``"ans"`` in it.
+    or a tuple of input positions, optionally with ``"ans"`` in it. ``save_for``: per input, the
+    positions its rule reads; then only what the inputs that require grad need is kept alive
+    (``x * w`` with a constant ``x`` does not keep ``w``), as PyTorch does.
     """
     n = len(inputs)
     if vjp is None:
@@ -526,6 +549,7 @@ def def_op(
         torch=torch, backward_name=backward_name or f"{_camel(name)}Backward0", tol=tol,
         second_order=second_order, fwd_check=fwd_check, doc=doc, stubs=stubs,
         save_mask=tuple(i in pos for i in range(n)) if pos else (),
+        save_for=None if save_for is None else tuple(tuple(p) for p in save_for),
     )
     if differentiable and vjp is None:
         op.differentiable = True
