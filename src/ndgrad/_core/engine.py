@@ -276,10 +276,11 @@ def _call_rules(v: Node, g: Tensor, nxt: tuple, need: set | None, create_graph: 
             i += 1
         args = saved
         if stub and op.stubs:
-            args = [ShapeOnly(m) if a is None and m is not None else a
-                    for a, m in zip(saved, meta)]
+            args = [ShapeOnly(_meta(meta, i, g)) if a is None and (
+                meta is None or meta[i] is not None) else a for i, a in enumerate(saved)]
     elif op.stubs:
-        args = [None if m is None else ShapeOnly(m) for m in meta]
+        args = [ShapeOnly(_meta(meta, i, g)) if e is not None or (
+            meta is not None and meta[i] is not None) else None for i, e in enumerate(nxt)]
     else:
         n = len(nxt)
         args = _NONES[n] if n < 16 else (None,) * n
@@ -304,15 +305,23 @@ def _call_rules(v: Node, g: Tensor, nxt: tuple, need: set | None, create_graph: 
                     from ..ops.registry import to_tensor
 
                     r = to_tensor(r)
-                shape, dt = meta[i]
-                d = r._data
-                if d.shape != shape:
-                    r = _unbroadcast(r, shape)
-                if d.dtype != dt:
-                    r = _cast(r, dt)
+                if meta is not None:  # None: every input had the output's shape and dtype
+                    shape, dt = meta[i]
+                    d = r._data
+                    if d.shape != shape:
+                        r = _unbroadcast(r, shape)
+                    if d.dtype != dt:
+                        r = _cast(r, dt)
                 out[i] = r
         i += 1
     return out
+
+
+def _meta(meta: tuple | None, i: int, g: Tensor) -> tuple:
+    """(shape, dtype) of input ``i``; ``meta`` None means: the output's, which ``g`` has."""
+    if meta is None:
+        return (g._data.shape, g._data.dtype)
+    return meta[i]
 
 
 _NONES = [(None,) * k for k in range(16)]

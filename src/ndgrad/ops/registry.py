@@ -275,8 +275,10 @@ def apply1(op: OpDef, a: Any) -> Tensor:
             else:
                 saved = vers = None
             node = a._node
+            meta = None if da.dtype is out.dtype and da.shape == out.shape else (
+                (da.shape, da.dtype),)
             node = Node(op, (node if node is not None else a,), saved, vers,
-                        out if op.save_ans else None, _EMPTY, ((da.shape, da.dtype),))
+                        out if op.save_ans else None, _EMPTY, meta)
             res = make(out, True, node)
         else:
             res = make(out)
@@ -328,18 +330,28 @@ def apply2(op: OpDef, a: Any, b: Any) -> Tensor:
     if rg and op.differentiable:
         mode = _grad_enabled()
         if mode:
+            oshape = out.shape
+            odt = out.dtype
+            same = True
             if ta is Tensor:
                 n = a._node
                 ea = n if n is not None else (a if a._requires_grad else None)
-                ma = (da.shape, da.dtype)
+                if da.dtype is not odt or da.shape != oshape:
+                    same = False
             else:
-                ea = ma = None
+                ea = None
             if tb is Tensor:
                 n = b._node
                 eb = n if n is not None else (b if b._requires_grad else None)
-                mb = (db.shape, db.dtype)
+                if db.dtype is not odt or db.shape != oshape:
+                    same = False
             else:
-                eb = mb = None
+                eb = None
+            if same:
+                meta = None
+            else:
+                meta = ((da.shape, da.dtype) if ta is Tensor else None,
+                        (db.shape, db.dtype) if tb is Tensor else None)
             mask = op.save_mask
             if op.save_for is not None:
                 sf = op.save_for
@@ -358,8 +370,7 @@ def apply2(op: OpDef, a: Any, b: Any) -> Tensor:
                     vers = (0 if va is None else va[0], 0 if vb is None else vb[0])
             else:
                 saved = None
-            node = Node(op, (ea, eb), saved, vers, out if op.save_ans else None, _EMPTY,
-                        (ma, mb))
+            node = Node(op, (ea, eb), saved, vers, out if op.save_ans else None, _EMPTY, meta)
             res = make(out, True, node)
         else:
             res = make(out)
