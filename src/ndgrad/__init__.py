@@ -72,6 +72,7 @@ from .ops import EXPORTS as _EXPORTS
 globals().update(_EXPORTS)
 
 from . import autograd, cuda, nn, optim  # noqa: E402
+from .ops.reduction import return_types  # noqa: E402
 
 half = float16
 float = float32  # noqa: A001 - PyTorch's alias

@@ -286,6 +286,14 @@ def _call_rules(v: Node, g: Tensor, nxt: tuple, need: set | None, create_graph: 
         args = _NONES[n] if n < 16 else (None,) * n
     ans = None
     if op.save_ans:
+        avc = v.ans_vc
+        if avc is not None and avc[0]:
+            raise RuntimeError(
+                "one of the variables needed for gradient computation has been modified by an "
+                f"inplace operation: [tensor of shape {list(v.ans.shape)}], which is output 0 of "
+                f"{v.name()}, is at version {avc[0]}; expected version 0 instead. hint: use the "
+                "out-of-place op (y = y + 1 rather than y += 1) or clone() the output first"
+            )
         ans = make(v.ans, create_graph, v if create_graph else None)
     params = v.params
     rules = op.vjp

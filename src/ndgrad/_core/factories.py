@@ -177,6 +177,12 @@ def tensor(data: Any, *, dtype: Any = None, device: Any = None,
         if requires_grad:
             t.requires_grad_(True)
         return t
+    if dtype is not None and not isinstance(data, (np.ndarray, Tensor, np.generic)):
+        try:  # convert Python data straight to the requested dtype (no float32 detour)
+            a = np.array(_to_py(data), dtype=_dt.to_np_dtype(dtype))
+        except (TypeError, ValueError):
+            a = _infer(data)
+        return _finish(a, dtype, device, requires_grad)
     return _finish(_infer(data), dtype, device, requires_grad)
 
 

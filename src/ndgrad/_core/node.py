@@ -67,10 +67,11 @@ class Node:
     dtype) of each tensor argument, ``x`` hooks and retain_grad state (None unless used).
     """
 
-    __slots__ = ("op", "next", "saved", "vers", "ans", "params", "meta", "x", "__weakref__")
+    __slots__ = ("op", "next", "saved", "vers", "ans", "params", "meta", "x", "ans_vc",
+                 "__weakref__")
 
     def __init__(self, op: Any, nxt: tuple, saved: Any, vers: Any, ans: Any, params: dict,
-                 meta: tuple) -> None:
+                 meta: tuple, ans_vc: list | None = None) -> None:
         self.op = op
         self.next = nxt
         self.saved = saved
@@ -79,6 +80,7 @@ class Node:
         self.params = params
         self.meta = meta
         self.x = None
+        self.ans_vc = ans_vc  # the output's version counter, when the output is saved
 
     def _ext(self) -> _NodeExt:
         x = self.x

@@ -51,7 +51,8 @@ def _format(a: np.ndarray, indent: int) -> str:
         width = max(len(one(v)) for v in shown.ravel()) if shown.size else 0
         kw["formatter"] = {"float_kind": lambda v: one(v).rjust(width)}
     if a.dtype.kind == "b":
-        kw["formatter"] = {"bool": lambda v: "True" if v else "False"}
+        w = 5 if a.size and not a.all() else 4
+        kw["formatter"] = {"bool": lambda v: ("True" if v else "False").rjust(w)}
     return np.array2string(a, **kw)
 
 

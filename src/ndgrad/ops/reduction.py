@@ -1,18 +1,41 @@
-"""Reductions: sum, mean, prod, max/min, var/std, norm, logsumexp, cumsum, softmax.
+"""Reductions: sum, mean, prod, max/min, amax/amin, argmax/argmin, var/std, norm, logsumexp,
+cumsum, softmax, log_softmax.
 
 ``dim`` may be an int, a tuple of ints or None (all dimensions); ``keepdim`` keeps reduced
-dimensions with size 1. Rules bring ``g`` back to the input's rank with ``_expand_back``.
+dimensions with size 1. Rules bring ``g`` back to the input's rank with ``expand_back``.
+
+Most rules here are ``g * d(out)/dx`` with the partial derivative written once (``_*_partial``),
+so the jvp is the same partial contracted with the tangent: ``sum(partial * x_t, dim)``.
+
+# Note [Ties in max and min]
+PyTorch, followed here:
+* ``max(x)``/``min(x)`` (no dim), ``amax``/``amin``: the gradient is split evenly among the
+  elements equal to the result (``evenly_distribute_backward``; NaN results select the NaNs);
+* ``max(x, dim)``/``min(x, dim)``: the gradient goes only to the returned index (the first
+  extremum along ``dim``), like a ``gather`` of the indices;
+* ``norm(x, inf)``: like ``amax(abs(x))``, split evenly among ties, times ``sign(x)``.
 """
 
 from __future__ import annotations
 
+import builtins
+import math
+from collections import namedtuple
+from types import SimpleNamespace
 from typing import Any
 
 import numpy as np
 
+from .. import _backend
+from .._core import dtypes as _dt
 from .._core.tensor import Tensor
-from .registry import EXPORTS, def_op
-from .samples import unary
+from .registry import EXPORTS, Sample, attach_method, def_op
+from .samples import distinct, rand
+
+_inf = math.inf
+
+# --------------------------------------------------------------------------------------------
+# Helpers: dims, counts, dtypes.
 
 
 def norm_dims(dim: Any, ndim: int) -> tuple:
@@ -26,19 +49,40 @@ def norm_dims(dim: Any, ndim: int) -> tuple:
     else:
         dims = (dim,)
     out = []
+    n = ndim if ndim else 1  # a 0-d tensor accepts dim 0 and -1, as PyTorch
     for d in dims:
         d = int(d)
-        if not (-max(ndim, 1) <= d < max(ndim, 1)):
+        if not (-n <= d < n):
             raise IndexError(
-                f"Dimension out of range (expected to be in range of [{-max(ndim, 1)}, "
-                f"{max(ndim, 1) - 1}], but got {d})"
+                f"Dimension out of range (expected to be in range of [{-n}, {n - 1}], but got "
+                f"{d})"
             )
         out.append(d % ndim if ndim else 0)
     return tuple(sorted(set(out)))
 
 
 def _axes(dim: Any, ndim: int) -> tuple | None:
-    return norm_dims(dim, ndim) if ndim else None
+    dims = norm_dims(dim, ndim)  # validates dim, also for 0-d inputs (PyTorch accepts 0 and -1)
+    return dims if ndim else None
+
+
+def _one_dim(dim: Any, ndim: int, op: str) -> int | None:
+    """A single ``dim`` (int) as a non-negative axis, or None for a 0-d input."""
+    if isinstance(dim, (list, tuple, bool)) or dim is None:
+        raise TypeError(
+            f"{op}(): argument 'dim' must be int, not {type(dim).__name__}; hint: {op} reduces "
+            "one dimension at a time"
+        )
+    d = norm_dims(int(dim), ndim)[0]
+    return d if ndim else None
+
+
+def _count(shape: tuple, dim: Any) -> int:
+    """How many elements each output element reduces over."""
+    n = 1
+    for d in norm_dims(dim, len(shape)):
+        n *= shape[d] if len(shape) else 1
+    return n
 
 
 def expand_back(g: Tensor, x_shape: tuple, dim: Any, keepdim: bool) -> Tensor:
@@ -50,11 +94,112 @@ def expand_back(g: Tensor, x_shape: tuple, dim: Any, keepdim: bool) -> Tensor:
     return g
 
 
-def _sum_fwd(xp: Any, x: Any, *, dim: Any = None, keepdim: bool = False, dtype: Any = None) -> Any:
-    out = xp.sum(x, axis=_axes(dim, x.ndim), keepdims=keepdim)
+def _cast(xp: Any, a: Any, dtype: Any) -> Any:
+    d = _dt.to_dtype(dtype)
+    if xp is np:
+        return a.astype(d.np)
+    return xp.astype(a, getattr(xp, d.name))
+
+
+def _dtype(a: Any) -> _dt.dtype:
+    return _dt.from_np_dtype(a.dtype)
+
+
+def _is_float(a: Any) -> bool:
+    d = _dtype(a)
+    return d.is_floating_point or d.is_complex
+
+
+_TORCH_NAMES = {"int64": "Long", "int32": "Int", "int16": "Short", "int8": "Char",
+                "uint8": "Byte", "bool": "Bool", "float16": "Half", "float32": "Float",
+                "float64": "Double", "complex64": "ComplexFloat", "complex128": "ComplexDouble"}
+
+
+def _tname(a: Any) -> str:
+    return _TORCH_NAMES.get(_dtype(a).name, _dtype(a).name)
+
+
+def _accumulate_dtype(xp: Any, x: Any, dtype: Any) -> Any:
+    """sum/prod/cumsum: cast to ``dtype`` if given; bool and integers accumulate in int64."""
     if dtype is not None:
-        out = out.astype(dtype.np) if xp is np else xp.astype(out, getattr(xp, dtype.name))
-    return out
+        return _cast(xp, x, dtype)
+    d = _dtype(x)
+    if not (d.is_floating_point or d.is_complex) and d is not _dt.int64:
+        return _cast(xp, x, _dt.int64)
+    return x
+
+
+def _check_nonempty(x: Any, dim: Any, op: str) -> None:
+    if len(x.shape) == 0:
+        return
+    if dim is None or (isinstance(dim, (list, tuple)) and len(dim) == 0):
+        if math.prod(x.shape) == 0:
+            raise RuntimeError(
+                f"{op}(): Expected reduction dim to be specified for input.numel() == 0. "
+                "Specify the reduction dim with the 'dim' argument."
+            )
+        return
+    for d in norm_dims(dim, x.ndim):
+        if x.shape[d] == 0:
+            raise IndexError(
+                f"{op}(): Expected reduction dim {d} to have non-zero size; hint: the input has "
+                f"shape {tuple(x.shape)}"
+            )
+
+
+def _require_dim(dim: Any, op: str) -> None:
+    if dim is None:
+        raise TypeError(f'{op}() missing 1 required positional arguments: "dim"')
+
+
+# Masks, in ndgrad ops (elementwise.py is imported lazily: it is written alongside this file).
+
+
+def _eq(a: Any, b: Any) -> Tensor:
+    from . import elementwise as _ew
+
+    return _ew.eq(a, b)
+
+
+def _ties(x: Tensor, v: Tensor) -> Tensor:
+    """``x == v``, where a NaN ``v`` selects the NaNs of ``x`` (PyTorch's tie mask)."""
+    from . import elementwise as _ew
+
+    both_nan = _ew.logical_and(_ew.ne(x, x), _ew.ne(v, v))
+    return _ew.logical_or(_ew.eq(x, v), both_nan)
+
+
+def _safe(den: Tensor, zero: Tensor) -> Tensor:
+    """``den`` with 1 where ``zero``: keeps 0/0 out of both the value and its derivatives."""
+    return _where(zero, 1.0, den)
+
+
+def _where(c: Any, a: Any, b: Any) -> Tensor:
+    from . import elementwise as _ew
+
+    return _ew.where(c, a, b)
+
+
+def _has_zero(x: Tensor) -> bool:
+    # A branch on the data, as PyTorch's prod_backward (it checks (input == 0).nonzero()).
+    d = x._data
+    return bool(_backend.namespace(d).any(d == 0))
+
+
+def _contract(partial: Tensor, x_t: Tensor, dim: Any, keepdim: bool) -> Tensor:
+    """The jvp of a reduction with elementwise partials: ``sum(partial * x_t, dim)``."""
+    return sum(partial * x_t, dim=dim, keepdim=keepdim)
+
+
+# --------------------------------------------------------------------------------------------
+# sum, mean
+
+
+def _sum_fwd(xp: Any, x: Any, *, dim: Any = None, keepdim: bool = False, dtype: Any = None) -> Any:
+    axes = _axes(dim, x.ndim)
+    if dtype is not None:
+        x = _cast(xp, x, dtype)
+    return xp.sum(x, axis=axes, keepdims=keepdim)
 
 
 def _sum_vjp(g: Tensor, ans: Any, x: Tensor, *, dim: Any = None, keepdim: bool = False,
@@ -63,9 +208,6 @@ def _sum_vjp(g: Tensor, ans: Any, x: Tensor, *, dim: Any = None, keepdim: bool =
 
 
 def _sum_samples(rng: np.random.Generator, dtype: Any) -> list:
-    from .registry import Sample
-    from .samples import rand
-
     return [
         Sample((rand(rng, (), dtype),)),
         Sample((rand(rng, (2, 3), dtype),)),
@@ -87,5 +229,859 @@ sum = def_op(  # noqa: A001 - PyTorch's name
     doc="Sum over ``dim`` (all by default). d/dx_i = 1: the gradient is ``g`` expanded back.",
 )
 
+
+def _mean_fwd(xp: Any, x: Any, *, dim: Any = None, keepdim: bool = False,
+              dtype: Any = None) -> Any:
+    axes = _axes(dim, x.ndim)
+    if dtype is not None:
+        x = _cast(xp, x, dtype)
+    if not _is_float(x):
+        raise RuntimeError(
+            "mean(): could not infer output dtype. Input dtype must be either a floating point "
+            f"or complex dtype. Got: {_tname(x)}; hint: convert first (x.float()) or pass "
+            "dtype=ndgrad.float32"
+        )
+    return xp.mean(x, axis=axes, keepdims=keepdim)
+
+
+def _mean_vjp(g: Tensor, ans: Any, x: Any, *, dim: Any = None, keepdim: bool = False,
+              dtype: Any = None) -> Tensor:
+    # d/dx_i mean = 1/n for each of the n reduced elements.
+    return expand_back(g, x.shape, dim, keepdim).expand(x.shape) / _count(x.shape, dim)
+
+
+mean = def_op(
+    "mean",
+    forward=_mean_fwd,
+    vjp=_mean_vjp,
+    jvp="linear",
+    params=(("dim", None), ("keepdim", False), ("dtype", None)),
+    save=None,
+    samples=_sum_samples,
+    ref=lambda x, dim=None, keepdim=False: np.mean(x, axis=dim, keepdims=keepdim),
+    doc="Mean over ``dim`` (all by default); floating inputs only, as PyTorch. d/dx_i = 1/n.",
+)
+
+# --------------------------------------------------------------------------------------------
+# prod
+
+
+def _prod_fwd(xp: Any, x: Any, *, dim: Any = None, keepdim: bool = False,
+              dtype: Any = None) -> Any:
+    if dim is not None:
+        dim = _one_dim(dim, x.ndim, "prod")
+    axes = _axes(dim, x.ndim)
+    return xp.prod(_accumulate_dtype(xp, x, dtype), axis=axes, keepdims=keepdim)
+
+
+def _prod_partial(ans: Tensor, x: Tensor, dim: Any, keepdim: bool) -> Tensor:
+    """d prod / d x_i = the product of the other elements of x_i's slice, also at zeros.
+
+    Without zeros it is ``prod / x_i``. With zeros (PyTorch computes the product of the others
+    with exclusive cumprods) we use, per slice with ``z`` zeros, ``p`` = product of the nonzero
+    elements and ``s`` = sum of the zero elements (0, but d s/d x_k = 1 at each zero x_k):
+    z = 1: ``p`` at the zero, ``p / x_i * s`` elsewhere; z = 2: ``p * (s - x_i)`` at each zero
+    (the other zero), 0 elsewhere; z > 2: 0. Values and first derivatives are exact, so second
+    order (create_graph) matches PyTorch at zeros too.
+    """
+    if not _has_zero(x):
+        return expand_back(ans, x.shape, dim, keepdim) / x
+    zero = _eq(x, 0.0)
+    nonzero = _where(zero, 1.0, x)
+    p = prod(nonzero, dim, True)
+    z = sum(zero.to(x.dtype), dim, True)
+    s = sum(_where(zero, x, 0.0), dim, True)
+    others = p / nonzero
+    one_zero = _where(zero, p, others * s)
+    two_zeros = _where(zero, p * (s - x), 0.0)
+    many = _where(_eq(z, 1.0), one_zero, _where(_eq(z, 2.0), two_zeros, 0.0))
+    return _where(_eq(z, 0.0), others, many)
+
+
+def _prod_vjp(g: Tensor, ans: Tensor, x: Tensor, *, dim: Any = None, keepdim: bool = False,
+              dtype: Any = None) -> Tensor:
+    return expand_back(g, x.shape, dim, keepdim) * _prod_partial(ans, x, dim, keepdim)
+
+
+def _prod_jvp(tangents: tuple, ans: Tensor, x: Tensor, *, dim: Any = None, keepdim: bool = False,
+              dtype: Any = None) -> Tensor:
+    return _contract(_prod_partial(ans, x, dim, keepdim), tangents[0], dim, keepdim)
+
+
+def _signed(rng: np.random.Generator, shape: tuple, dtype: Any) -> np.ndarray:
+    """Magnitudes in [0.5, 1.5) with random signs: no zeros, for prod and norm."""
+    mag = rng.uniform(0.5, 1.5, shape)
+    return np.asarray(np.where(rng.random(shape) < 0.5, -mag, mag)).astype(dtype)
+
+
+def _prod_samples(rng: np.random.Generator, dtype: Any) -> list:
+    return [
+        Sample((_signed(rng, (), dtype),)),
+        Sample((_signed(rng, (2, 3), dtype),)),
+        Sample((_signed(rng, (2, 3, 4), dtype),), {"dim": 1}),
+        Sample((_signed(rng, (2, 3), dtype),), {"dim": -1, "keepdim": True}),
+        Sample((_signed(rng, (), dtype),), {"dim": 0}),
+    ]
+
+
+prod = def_op(
+    "prod",
+    forward=_prod_fwd,
+    vjp=_prod_vjp,
+    jvp=_prod_jvp,
+    params=(("dim", None), ("keepdim", False), ("dtype", None)),
+    save="both",
+    samples=_prod_samples,
+    ref=lambda x, dim=None, keepdim=False: np.prod(x, axis=dim, keepdims=keepdim),
+    doc="Product over one ``dim`` (all by default). d/dx_i = product of the others (also when "
+        "x_i or another element is 0, as PyTorch).",
+)
+
+# --------------------------------------------------------------------------------------------
+# max, min, amax, amin, argmax, argmin. See Note [Ties in max and min].
+
+return_types = SimpleNamespace(
+    max=namedtuple("max", ["values", "indices"], module="ndgrad.return_types"),
+    min=namedtuple("min", ["values", "indices"], module="ndgrad.return_types"),
+)
+
+
+# The one-hot of argmax along dim, as its own (non-differentiable) op: built from the backend's
+# argmax in one pass, on any backend, and it always agrees with the indices max(x, dim) returns
+# (x == values would select every tie).
+def _arg_mask_fwd(xp: Any, x: Any, *, dim: int, largest: bool) -> Any:
+    """One-hot along ``dim`` of the index argmax/argmin returns (keepdim shape broadcast)."""
+    if x.ndim == 0:
+        return xp.ones((), dtype=xp.bool)
+    d = dim % x.ndim
+    idx = (xp.argmax if largest else xp.argmin)(x, axis=d, keepdims=True)
+    shape = [1] * x.ndim
+    shape[d] = x.shape[d]
+    pos = xp.reshape(xp.arange(x.shape[d], dtype=idx.dtype), tuple(shape))
+    return pos == idx
+
+
+def _np_arg_mask(x: np.ndarray, dim: int, largest: bool) -> np.ndarray:
+    return np.asarray(_arg_mask_fwd(np, x, dim=dim, largest=largest))
+
+
+def _torch_arg_mask(x: Any, dim: int, largest: bool) -> Any:
+    import torch
+
+    idx = (torch.argmax if largest else torch.argmin)(x, dim, keepdim=True)
+    return torch.zeros_like(x, dtype=torch.bool).scatter_(dim, idx, True)
+
+
+_arg_mask = def_op(
+    "_arg_mask",
+    forward=_arg_mask_fwd,
+    params=(("dim", 0), ("largest", True)),
+    save=None,
+    differentiable=False,
+    method=False,
+    export=False,
+    samples=lambda rng, dt: [
+        Sample((distinct(rng, (2, 3), dt),), {"dim": 1, "largest": True}),
+        Sample((distinct(rng, (2, 3, 4), dt),), {"dim": 0, "largest": False}),
+    ],
+    ref=_np_arg_mask,
+    torch=_torch_arg_mask,
+    doc="The mask of the index that max(x, dim)/min(x, dim) select (used by their rules).",
+)
+
+
+def _def_extremes(name: str, largest: bool) -> tuple:
+    """Declare ``max``/``min`` (all), ``_max_dim``, ``amax``/``amin``, ``argmax``/``argmin``."""
+    camel = name.capitalize()
+
+    def red(xp: Any) -> Any:
+        return xp.max if largest else xp.min
+
+    def np_red(x: np.ndarray, dim: Any = None, keepdim: bool = False) -> np.ndarray:
+        axis = dim if x.ndim else None
+        return (np.max if largest else np.min)(x, axis=axis, keepdims=keepdim)
+
+    # ---- max(x): all elements; the gradient split evenly among the ties.
+    def all_fwd(xp: Any, x: Any) -> Any:
+        _check_nonempty(x, None, name)
+        return red(xp)(x)
+
+    def all_vjp(g: Tensor, ans: Tensor, x: Tensor) -> Tensor:
+        mask = _ties(x, ans)
+        return _where(mask, g / sum(mask.to(g.dtype)), 0.0)
+
+    def all_jvp(tangents: tuple, ans: Tensor, x: Tensor) -> Tensor:
+        mask = _ties(x, ans)
+        return sum(_where(mask, tangents[0], 0.0)) / sum(mask.to(tangents[0].dtype))
+
+    whole = def_op(
+        name,
+        forward=all_fwd,
+        vjp=all_vjp,
+        jvp=all_jvp,
+        save="both",
+        backward_name=f"{camel}Backward1",
+        samples=lambda rng, dt: [Sample((distinct(rng, s, dt),)) for s in ((), (4,), (2, 3))],
+        ref=np_red,
+        doc=f"``{name}(x)``: the {name}imum of all elements; ``{name}(x, dim, keepdim=False)``: "
+            f"namedtuple (values, indices); ``{name}(x, other)``: {name}imum(x, other). "
+            "See Note [Ties in max and min].",
+    )
+
+    # ---- max(x, dim): the values; the gradient goes to the returned index.
+    def dim_fwd(xp: Any, x: Any, *, dim: Any = None, keepdim: bool = False) -> Any:
+        d = _one_dim(dim, x.ndim, name)
+        _check_nonempty(x, dim, name)
+        return red(xp)(x, axis=d, keepdims=keepdim)
+
+    def dim_mask(x: Tensor, dim: Any) -> Tensor:
+        return _arg_mask(x, dim=dim, largest=largest)
+
+    def dim_vjp(g: Tensor, ans: Any, x: Tensor, *, dim: Any = None,
+                keepdim: bool = False) -> Tensor:
+        return _where(dim_mask(x, dim), expand_back(g, x.shape, dim, keepdim), 0.0)
+
+    def dim_jvp(tangents: tuple, ans: Any, x: Tensor, *, dim: Any = None,
+                keepdim: bool = False) -> Tensor:
+        return sum(_where(dim_mask(x, dim), tangents[0], 0.0), dim, keepdim)
+
+    def dim_torch(x: Any, dim: Any, keepdim: bool = False) -> Any:
+        import torch
+
+        return getattr(torch, name)(x, dim, keepdim).values
+
+    by_dim = def_op(
+        f"_{name}_dim",
+        forward=dim_fwd,
+        vjp=dim_vjp,
+        jvp=dim_jvp,
+        params=(("dim", None), ("keepdim", False)),
+        save=(0,),
+        method=False,
+        export=False,
+        backward_name=f"{camel}Backward0",
+        samples=lambda rng, dt: [
+            Sample((distinct(rng, (2, 3), dt),), {"dim": 1}),
+            Sample((distinct(rng, (2, 3, 4), dt),), {"dim": -1, "keepdim": True}),
+            Sample((distinct(rng, (3, 2), dt),), {"dim": 0}),
+            Sample((distinct(rng, (), dt),), {"dim": 0}),
+        ],
+        ref=np_red,
+        torch=dim_torch,
+        doc=f"The values of ``{name}(x, dim)``; the gradient goes to the returned index.",
+    )
+
+    # ---- amax(x, dim=()): the gradient split evenly among the ties of each slice.
+    def a_fwd(xp: Any, x: Any, *, dim: Any = (), keepdim: bool = False) -> Any:
+        axes = _axes(dim, x.ndim)
+        _check_nonempty(x, dim, f"a{name}")
+        return red(xp)(x, axis=axes, keepdims=keepdim)
+
+    def a_mask(ans: Tensor, x: Tensor, dim: Any, keepdim: bool) -> tuple:
+        mask = _eq(x, expand_back(ans, x.shape, dim, keepdim))
+        count = sum(mask.to(x.dtype), dim, True)
+        return mask, count
+
+    def a_vjp(g: Tensor, ans: Tensor, x: Tensor, *, dim: Any = (),
+              keepdim: bool = False) -> Tensor:
+        mask, count = a_mask(ans, x, dim, keepdim)
+        return _where(mask, expand_back(g, x.shape, dim, keepdim) / count, 0.0)
+
+    def a_jvp(tangents: tuple, ans: Tensor, x: Tensor, *, dim: Any = (),
+              keepdim: bool = False) -> Tensor:
+        mask, count = a_mask(ans, x, dim, keepdim)
+        return sum(_where(mask, tangents[0] / count, 0.0), dim, keepdim)
+
+    amax = def_op(
+        f"a{name}",
+        forward=a_fwd,
+        vjp=a_vjp,
+        jvp=a_jvp,
+        params=(("dim", ()), ("keepdim", False)),
+        save="both",
+        samples=lambda rng, dt: [
+            Sample((distinct(rng, (2, 3), dt),)),
+            Sample((distinct(rng, (2, 3, 4), dt),), {"dim": 1}),
+            Sample((distinct(rng, (2, 3, 4), dt),), {"dim": (0, 2), "keepdim": True}),
+            Sample((distinct(rng, (), dt),), {"dim": 0}),
+        ],
+        ref=lambda x, dim=(), keepdim=False: np_red(x, None if dim == () else dim, keepdim),
+        doc=f"The {name}imum over ``dim`` (all by default). The gradient is split evenly among "
+            "ties, as PyTorch.",
+    )
+
+    # ---- argmax: int64 indices, no gradient.
+    def arg_fwd(xp: Any, x: Any, *, dim: Any = None, keepdim: bool = False) -> Any:
+        if dim is None:
+            _check_nonempty(x, None, f"arg{name}")
+            out = (xp.argmax if largest else xp.argmin)(x, axis=None, keepdims=keepdim)
+        else:
+            d = _one_dim(dim, x.ndim, f"arg{name}")
+            _check_nonempty(x, dim, f"arg{name}")
+            if d is None:
+                return xp.zeros((), dtype=xp.int64)
+            out = (xp.argmax if largest else xp.argmin)(x, axis=d, keepdims=keepdim)
+        return _cast(xp, out, _dt.int64) if out.dtype != xp.int64 else out
+
+    def arg_ref(x: np.ndarray, dim: Any = None, keepdim: bool = False) -> np.ndarray:
+        f = np.argmax if largest else np.argmin
+        return f(x, axis=dim if x.ndim else None, keepdims=keepdim)
+
+    argmax = def_op(
+        f"arg{name}",
+        forward=arg_fwd,
+        params=(("dim", None), ("keepdim", False)),
+        save=None,
+        differentiable=False,
+        samples=lambda rng, dt: [
+            Sample((distinct(rng, (2, 3), dt),)),
+            Sample((distinct(rng, (2, 3), dt),), {"keepdim": True}),
+            Sample((distinct(rng, (2, 3, 4), dt),), {"dim": 1}),
+            Sample((distinct(rng, (2, 3), dt),), {"dim": -1, "keepdim": True}),
+            Sample((distinct(rng, (), dt),), {"dim": 0}),
+            Sample((rng.integers(-5, 5, (3, 4)),), {"dim": 0}, name="int"),
+        ],
+        ref=arg_ref,
+        doc=f"The int64 index of the first {name}imum (of the flattened input when ``dim`` is "
+            "None). No gradient.",
+    )
+
+    # ---- the public max(): three signatures, as PyTorch.
+    result = getattr(return_types, name)
+
+    def public(input: Any, dim: Any = None, keepdim: bool = False, *,  # noqa: A002
+               other: Any = None) -> Any:
+        if other is not None or isinstance(dim, Tensor) or _backend.is_array(dim):
+            from . import elementwise as _ew
+
+            return getattr(_ew, f"{name}imum")(input, dim if other is None else other)
+        if dim is None:
+            return whole(input)
+        return result(by_dim(input, dim, keepdim), argmax(input, dim, keepdim))
+
+    public.__name__ = public.__qualname__ = name
+    public.__doc__ = whole.__doc__
+    EXPORTS[name] = public
+    attach_method(name, public)
+    return public, whole, by_dim, amax, argmax
+
+
+max, _max_all, _max_dim, amax, argmax = _def_extremes("max", True)  # noqa: A001
+min, _min_all, _min_dim, amin, argmin = _def_extremes("min", False)  # noqa: A001
+
+# --------------------------------------------------------------------------------------------
+# var, std
+
+
+def _var_fwd(xp: Any, x: Any, *, dim: Any = None, correction: Any = 1,
+             keepdim: bool = False) -> Any:
+    axes = _axes(dim, x.ndim)
+    if not _is_float(x):
+        raise RuntimeError(
+            "std and var only support floating point and complex dtypes; hint: convert first, "
+            "e.g. x.double()"
+        )
+    m = xp.mean(x, axis=axes, keepdims=True)
+    d = x - m
+    s = xp.sum(d * d, axis=axes, keepdims=keepdim)
+    dof = builtins.max(_count(tuple(x.shape), dim) - correction, 0)
+    if dof == 0:  # PyTorch: 0/0 = nan, s/0 = inf (with a warning)
+        return s * _inf if xp is np else s / xp.asarray(0.0, dtype=s.dtype)
+    return s / dof
+
+
+def _std_fwd(xp: Any, x: Any, **params: Any) -> Any:
+    return xp.sqrt(_var_fwd(xp, x, **params))
+
+
+def _two_over_dof(x: Tensor, dim: Any, correction: Any) -> float:
+    dof = _count(tuple(x.shape), dim) - correction  # not clamped, as PyTorch's var_backward
+    return 2.0 / dof if dof else math.copysign(_inf, 2.0)
+
+
+def _var_partial(x: Tensor, dim: Any, correction: Any) -> Tensor:
+    # d var / d x_i = 2 (x_i - mean) / (n - correction)
+    return (x - mean(x, dim, True)) * _two_over_dof(x, dim, correction)
+
+
+def _var_vjp(g: Tensor, ans: Any, x: Tensor, *, dim: Any = None, correction: Any = 1,
+             keepdim: bool = False) -> Tensor:
+    return expand_back(g, x.shape, dim, keepdim) * _var_partial(x, dim, correction)
+
+
+def _var_jvp(tangents: tuple, ans: Any, x: Tensor, *, dim: Any = None, correction: Any = 1,
+             keepdim: bool = False) -> Tensor:
+    return _contract(_var_partial(x, dim, correction), tangents[0], dim, keepdim)
+
+
+def _std_scale(t: Tensor, ans: Tensor) -> Tensor:
+    # d std = d var / (2 std); PyTorch masks std == 0 to a zero gradient.
+    zero = _eq(ans, 0.0)
+    return _where(zero, 0.0, t / (2 * _safe(ans, zero)))
+
+
+def _std_vjp(g: Tensor, ans: Tensor, x: Tensor, *, dim: Any = None, correction: Any = 1,
+             keepdim: bool = False) -> Tensor:
+    gs = _std_scale(g, ans)
+    return expand_back(gs, x.shape, dim, keepdim) * _var_partial(x, dim, correction)
+
+
+def _std_jvp(tangents: tuple, ans: Tensor, x: Tensor, *, dim: Any = None, correction: Any = 1,
+             keepdim: bool = False) -> Tensor:
+    return _std_scale(_var_jvp(tangents, None, x, dim=dim, correction=correction,
+                               keepdim=keepdim), ans)
+
+
+def _var_samples(rng: np.random.Generator, dtype: Any) -> list:
+    return [
+        Sample((rand(rng, (4,), dtype),)),
+        Sample((rand(rng, (2, 3), dtype),)),
+        Sample((rand(rng, (2, 3, 4), dtype),), {"dim": 1}),
+        Sample((rand(rng, (2, 3, 4), dtype),), {"dim": (0, 2), "keepdim": True}),
+        Sample((rand(rng, (2, 3), dtype),), {"dim": -1, "correction": 0}),
+        Sample((rand(rng, (3, 4), dtype),), {"dim": 0, "correction": 0.5, "keepdim": True}),
+    ]
+
+
+def _var_ref(x: np.ndarray, dim: Any = None, correction: Any = 1, keepdim: bool = False) -> Any:
+    return np.var(x, axis=dim, ddof=correction, keepdims=keepdim)
+
+
+def _std_ref(x: np.ndarray, dim: Any = None, correction: Any = 1, keepdim: bool = False) -> Any:
+    return np.std(x, axis=dim, ddof=correction, keepdims=keepdim)
+
+
+_VAR_PARAMS = (("dim", None), ("correction", 1), ("keepdim", False))
+
+_var = def_op(
+    "var",
+    forward=_var_fwd,
+    vjp=_var_vjp,
+    jvp=_var_jvp,
+    params=_VAR_PARAMS,
+    save=(0,),
+    method=False,
+    samples=_var_samples,
+    ref=_var_ref,
+    doc="Variance over ``dim`` with ``correction`` (1: Bessel). d/dx_i = 2 (x_i - mean) / "
+        "(n - correction).",
+)
+
+_std = def_op(
+    "std",
+    forward=_std_fwd,
+    vjp=_std_vjp,
+    jvp=_std_jvp,
+    params=_VAR_PARAMS,
+    save="both",
+    method=False,
+    samples=_var_samples,
+    ref=_std_ref,
+    doc="Standard deviation, sqrt(var). d/dx_i = (x_i - mean) / ((n - correction) std); 0 where "
+        "std == 0, as PyTorch.",
+)
+
+
+def _correction(op: str, dim: Any, unbiased: Any, keepdim: Any, correction: Any) -> tuple:
+    """PyTorch's three signatures: (dim, *, correction, keepdim), (dim, unbiased, keepdim),
+    (unbiased)."""
+    if isinstance(dim, bool):  # var(x, True): the legacy ``unbiased`` flag
+        if unbiased is not None:
+            raise TypeError(f"{op}() received an invalid combination of arguments")
+        dim, unbiased = None, dim
+    if unbiased is not None:
+        if correction is not None:
+            raise TypeError(
+                f"{op}() received an invalid combination of arguments - got both 'unbiased' and "
+                "'correction'; hint: pass only correction= (unbiased=True is correction=1)"
+            )
+        correction = 1 if unbiased else 0
+    return dim, (1 if correction is None else correction), keepdim
+
+
+def var(input: Any, dim: Any = None, unbiased: bool | None = None,  # noqa: A002
+        keepdim: bool = False, *, correction: Any = None) -> Tensor:
+    """Variance over ``dim``: sum((x - mean)^2) / (n - correction); ``unbiased`` is the legacy
+    spelling of ``correction`` (True: 1, False: 0).
+
+    Example:
+        >>> import ndgrad
+        >>> ndgrad.tensor([1.0, 2.0, 3.0, 4.0]).var()
+        tensor(1.6667)
+    """
+    dim, corr, keepdim = _correction("var", dim, unbiased, keepdim, correction)
+    return _var(input, dim=dim, correction=corr, keepdim=keepdim)
+
+
+def std(input: Any, dim: Any = None, unbiased: bool | None = None,  # noqa: A002
+        keepdim: bool = False, *, correction: Any = None) -> Tensor:
+    """Standard deviation over ``dim``: sqrt(var); same arguments as ``var``.
+
+    Example:
+        >>> import ndgrad
+        >>> ndgrad.tensor([1.0, 3.0]).std(correction=0)
+        tensor(1.)
+    """
+    dim, corr, keepdim = _correction("std", dim, unbiased, keepdim, correction)
+    return _std(input, dim=dim, correction=corr, keepdim=keepdim)
+
+
+for _n, _f in (("var", var), ("std", std)):
+    EXPORTS[_n] = _f
+    attach_method(_n, _f)
+
+# --------------------------------------------------------------------------------------------
+# norm
+
+
+def _p_value(p: Any) -> float:
+    if p is None or p == "fro":
+        return 2.0
+    if isinstance(p, str):
+        if p == "nuc":
+            raise NotImplementedError(
+                "norm(p='nuc') (the nuclear norm) is not implemented; hint: sum the singular "
+                "values from ndgrad.linalg.svdvals"
+            )
+        raise RuntimeError(f"norm(): unsupported p={p!r}; hint: use a number, inf or 'fro'")
+    return float(p)
+
+
+def _norm_fwd(xp: Any, x: Any, *, p: Any = "fro", dim: Any = None, keepdim: bool = False,
+              dtype: Any = None) -> Any:
+    q = _p_value(p)
+    axes = _axes(dim, x.ndim)
+    if not _is_float(x):
+        raise RuntimeError(
+            "linalg.vector_norm: Expected a floating point or complex tensor as input. Got "
+            f"{_tname(x)}; hint: convert first, e.g. x.float()"
+        )
+    if dtype is not None:
+        d = _dt.to_dtype(dtype)
+        if d.itemsize < _dtype(x).itemsize or not (d.is_floating_point or d.is_complex):
+            raise RuntimeError(
+                f"linalg.vector_norm: the dtype of the input ({_tname(x)}) should be "
+                f"convertible without narrowing to the specified dtype ({_TORCH_NAMES[d.name]})"
+            )
+        x = _cast(xp, x, d)
+    a = xp.abs(x)
+    if q == _inf:
+        _check_nonempty(x, dim, "linalg.vector_norm")
+        return xp.max(a, axis=axes, keepdims=keepdim)
+    if q == -_inf:
+        _check_nonempty(x, dim, "linalg.vector_norm")
+        return xp.min(a, axis=axes, keepdims=keepdim)
+    if q == 0:
+        return xp.sum(xp.astype(x != 0, a.dtype), axis=axes, keepdims=keepdim)
+    if q == 1:
+        return xp.sum(a, axis=axes, keepdims=keepdim)
+    if q == 2:
+        return xp.sqrt(xp.sum(a * a, axis=axes, keepdims=keepdim))
+    return xp.sum(a**q, axis=axes, keepdims=keepdim) ** (1.0 / q)
+
+
+def _norm_partial(ans: Tensor, x: Tensor, p: Any, dim: Any, keepdim: bool) -> Tensor:
+    """d ||x||_p / d x_i, as PyTorch's norm_backward (0 wherever the norm is 0)."""
+    from . import elementwise as _ew
+
+    q = _p_value(p)
+    if q == 0:  # a count: zero gradient
+        return x * 0.0
+    if q == 1:
+        return _ew.sign(x)
+    n = expand_back(ans, x.shape, dim, keepdim)
+    n_zero = _eq(n, 0.0)
+    if q == 2:
+        return _where(n_zero, 0.0, x / _safe(n, n_zero))
+    ax = _ew.abs(x)
+    if math.isinf(q):  # like amax(|x|): split evenly among ties
+        mask = _ties(ax, n)
+        count = sum(mask.to(x.dtype), dim, True)
+        return _ew.sign(x) * _where(mask, 1.0 / count, 0.0)
+    if q < 1:
+        x_zero = _eq(x, 0.0)
+        scaled = _where(x_zero, 0.0, _safe(ax, x_zero) ** (q - 1))
+        return _ew.sign(x) * scaled * n ** (1 - q)
+    scale = _where(n_zero, 0.0, 1.0 / _safe(n, n_zero) ** (q - 1))
+    if q < 2:
+        return _ew.sign(x) * ax ** (q - 1) * scale
+    return x * ax ** (q - 2) * scale
+
+
+def _norm_vjp(g: Tensor, ans: Tensor, x: Tensor, *, p: Any = "fro", dim: Any = None,
+              keepdim: bool = False, dtype: Any = None) -> Tensor:
+    return expand_back(g, x.shape, dim, keepdim) * _norm_partial(ans, x, p, dim, keepdim)
+
+
+def _norm_jvp(tangents: tuple, ans: Tensor, x: Tensor, *, p: Any = "fro", dim: Any = None,
+              keepdim: bool = False, dtype: Any = None) -> Tensor:
+    return _contract(_norm_partial(ans, x, p, dim, keepdim), tangents[0], dim, keepdim)
+
+
+def _norm_samples(rng: np.random.Generator, dtype: Any) -> list:
+    def d(shape: tuple) -> np.ndarray:  # no zeros, no ties in |x| (for inf and the count p=0)
+        return (distinct(rng, shape, dtype) + np.asarray(0.05, dtype)).astype(dtype)
+
+    return [
+        Sample((_signed(rng, (4,), dtype),)),
+        Sample((_signed(rng, (2, 3), dtype),), {"p": "fro", "dim": 1}),
+        Sample((_signed(rng, (2, 3, 4), dtype),), {"p": 2, "dim": (0, 2), "keepdim": True}),
+        Sample((_signed(rng, (2, 3), dtype),), {"p": 1}),
+        Sample((_signed(rng, (2, 3), dtype),), {"p": 1, "dim": 0}),
+        Sample((d((2, 3)),), {"p": _inf}),
+        Sample((d((2, 3)),), {"p": _inf, "dim": 1, "keepdim": True}),
+        Sample((d((2, 3)),), {"p": -_inf, "dim": 0}),
+        Sample((_signed(rng, (2, 3), dtype),), {"p": 3, "dim": -1}),
+        Sample((_signed(rng, (2, 3), dtype),), {"p": 1.5}),
+        Sample((_signed(rng, (2, 3), dtype),), {"p": 0.5, "dim": 1}),
+        Sample((_signed(rng, (2, 3), dtype),), {"p": -1, "dim": 1}),
+        Sample((_signed(rng, (2, 3), dtype),), {"p": 0}),
+        Sample((_signed(rng, (), dtype),),),
+    ]
+
+
+def _norm_ref(x: np.ndarray, p: Any = "fro", dim: Any = None, keepdim: bool = False) -> Any:
+    q = _p_value(p)
+    a = np.abs(x)
+    if math.isinf(q):
+        return (np.max if q > 0 else np.min)(a, axis=dim, keepdims=keepdim)
+    if q == 0:
+        return np.sum(a != 0, axis=dim, keepdims=keepdim).astype(x.dtype)
+    return (np.sum(a**q, axis=dim, keepdims=keepdim) ** (1 / q)).astype(x.dtype)
+
+
+norm = def_op(
+    "norm",
+    forward=_norm_fwd,
+    vjp=_norm_vjp,
+    jvp=_norm_jvp,
+    params=(("p", "fro"), ("dim", None), ("keepdim", False), ("dtype", None)),
+    save="both",
+    backward_name="LinalgVectorNormBackward0",
+    samples=_norm_samples,
+    ref=_norm_ref,
+    doc="The vector p-norm over ``dim`` (all by default): p = 'fro'/2, 1, inf, -inf, 0 (count of "
+        "nonzeros) or any number. The gradient at a zero norm is 0, as PyTorch.",
+)
+
+# --------------------------------------------------------------------------------------------
+# logsumexp, softmax, log_softmax: own records (not composites of exp/sum/log) for stability:
+# the forward subtracts the max, which a composite would have to differentiate through, and the
+# rules save only one tensor and read it in one fused formula.
+
+
+def _lse_fwd(xp: Any, x: Any, *, dim: Any = None, keepdim: bool = False) -> Any:
+    _require_dim(dim, "logsumexp")
+    axes = _axes(dim, x.ndim)
+    if any(x.shape[d] == 0 for d in axes or ()):  # empty sums: log(0) = -inf
+        return xp.log(xp.sum(xp.exp(x), axis=axes, keepdims=keepdim))
+    m = xp.max(x, axis=axes, keepdims=True)
+    m = xp.where(xp.isinf(m), xp.zeros_like(m), m)  # as PyTorch: all -inf (or an inf) slices
+    out = xp.log(xp.sum(xp.exp(x - m), axis=axes, keepdims=True)) + m
+    if not keepdim and axes:
+        out = xp.squeeze(out, axis=axes)
+    return out
+
+
+def _lse_partial(ans: Tensor, x: Tensor, dim: Any, keepdim: bool) -> Tensor:
+    return (x - expand_back(ans, x.shape, dim, keepdim)).exp()  # softmax along dim
+
+
+def _lse_vjp(g: Tensor, ans: Tensor, x: Tensor, *, dim: Any = None,
+             keepdim: bool = False) -> Tensor:
+    return expand_back(g, x.shape, dim, keepdim) * _lse_partial(ans, x, dim, keepdim)
+
+
+def _lse_jvp(tangents: tuple, ans: Tensor, x: Tensor, *, dim: Any = None,
+             keepdim: bool = False) -> Tensor:
+    return _contract(_lse_partial(ans, x, dim, keepdim), tangents[0], dim, keepdim)
+
+
+def _lse_ref(x: np.ndarray, dim: Any, keepdim: bool = False) -> np.ndarray:
+    axis = dim if x.ndim else None
+    m = np.max(x, axis=axis, keepdims=True)
+    return np.log(np.sum(np.exp(x - m), axis=axis, keepdims=keepdim)) + (
+        m if keepdim else np.squeeze(m, axis=axis))
+
+
+logsumexp = def_op(
+    "logsumexp",
+    forward=_lse_fwd,
+    vjp=_lse_vjp,
+    jvp=_lse_jvp,
+    params=(("dim", None), ("keepdim", False)),
+    save="both",
+    promote="float",
+    samples=lambda rng, dt: [
+        Sample((rand(rng, (4,), dt),), {"dim": 0}),
+        Sample((rand(rng, (2, 3), dt),), {"dim": 1}),
+        Sample((rand(rng, (2, 3, 4), dt),), {"dim": (0, 2), "keepdim": True}),
+        Sample((rand(rng, (2, 3), dt, 500.0, 502.0),), {"dim": -1}, name="large"),
+        Sample((rand(rng, (), dt),), {"dim": 0}),
+    ],
+    ref=_lse_ref,
+    doc="log(sum(exp(x), dim)), computed stably (the max is subtracted first). d/dx = "
+        "softmax(x, dim).",
+)
+
+
+def _softmax_input(xp: Any, x: Any, dim: Any, dtype: Any, op: str) -> tuple:
+    _require_dim(dim, op)
+    d = _one_dim(dim, x.ndim, op)
+    if dtype is not None:
+        x = _cast(xp, x, dtype)
+    if not _is_float(x):
+        raise NotImplementedError(
+            f'"{op}_lastdim_kernel_impl" not implemented for \'{_tname(x)}\'; hint: convert '
+            "first, e.g. x.float(), or pass dtype=ndgrad.float32"
+        )
+    return x - xp.max(x, axis=d, keepdims=True), d
+
+
+def _softmax_fwd(xp: Any, x: Any, *, dim: Any = None, dtype: Any = None) -> Any:
+    s, d = _softmax_input(xp, x, dim, dtype, "softmax")
+    e = xp.exp(s)
+    return e / xp.sum(e, axis=d, keepdims=True)
+
+
+def _log_softmax_fwd(xp: Any, x: Any, *, dim: Any = None, dtype: Any = None) -> Any:
+    s, d = _softmax_input(xp, x, dim, dtype, "log_softmax")
+    return s - xp.log(xp.sum(xp.exp(s), axis=d, keepdims=True))
+
+
+def _softmax_vjp(g: Tensor, ans: Tensor, x: Any, *, dim: Any = None, dtype: Any = None) -> Tensor:
+    # y = softmax(x): J^T g = y * (g - <g, y>)
+    return ans * (g - sum(g * ans, dim, True))
+
+
+def _softmax_jvp(tangents: tuple, ans: Tensor, x: Any, *, dim: Any = None,
+                 dtype: Any = None) -> Tensor:
+    return _softmax_vjp(tangents[0], ans, x, dim=dim)  # J is symmetric
+
+
+def _log_softmax_vjp(g: Tensor, ans: Tensor, x: Any, *, dim: Any = None,
+                     dtype: Any = None) -> Tensor:
+    # y = log_softmax(x): J^T g = g - exp(y) * sum(g)
+    return g - ans.exp() * sum(g, dim, True)
+
+
+def _log_softmax_jvp(tangents: tuple, ans: Tensor, x: Any, *, dim: Any = None,
+                     dtype: Any = None) -> Tensor:
+    x_t = tangents[0]
+    return x_t - sum(ans.exp() * x_t, dim, True)
+
+
+def _softmax_samples(rng: np.random.Generator, dtype: Any) -> list:
+    return [
+        Sample((rand(rng, (4,), dtype),), {"dim": 0}),
+        Sample((rand(rng, (2, 3), dtype),), {"dim": 1}),
+        Sample((rand(rng, (2, 3, 4), dtype),), {"dim": 0}),
+        Sample((rand(rng, (2, 3), dtype, 500.0, 502.0),), {"dim": -1}, name="large"),
+        Sample((rand(rng, (), dtype),), {"dim": 0}),
+    ]
+
+
+def _softmax_ref(x: np.ndarray, dim: int) -> np.ndarray:
+    axis = dim if x.ndim else None
+    e = np.exp(x - np.max(x, axis=axis, keepdims=True))
+    return e / np.sum(e, axis=axis, keepdims=True)
+
+
+softmax = def_op(
+    "softmax",
+    forward=_softmax_fwd,
+    vjp=_softmax_vjp,
+    jvp=_softmax_jvp,
+    params=(("dim", None), ("dtype", None)),
+    save="ans",
+    samples=_softmax_samples,
+    ref=_softmax_ref,
+    doc="exp(x) / sum(exp(x), dim), stable (the max is subtracted). With y the output, the vjp "
+        "is y * (g - sum(g * y, dim)).",
+)
+
+log_softmax = def_op(
+    "log_softmax",
+    forward=_log_softmax_fwd,
+    vjp=_log_softmax_vjp,
+    jvp=_log_softmax_jvp,
+    params=(("dim", None), ("dtype", None)),
+    save="ans",
+    samples=_softmax_samples,
+    ref=lambda x, dim: np.log(_softmax_ref(x, dim)),
+    doc="x - logsumexp(x, dim), stable. With y the output, the vjp is g - exp(y) * sum(g, dim).",
+)
+
+# --------------------------------------------------------------------------------------------
+# cumsum
+
+
+def _cumsum_raw(xp: Any, x: Any, axis: int) -> Any:
+    if xp is np:
+        return np.cumsum(x, axis=axis)
+    f = getattr(xp, "cumulative_sum", None) or xp.cumsum
+    return f(x, axis=axis)
+
+
+def _cumsum_fwd(xp: Any, x: Any, *, dim: Any = None, dtype: Any = None) -> Any:
+    _require_dim(dim, "cumsum")
+    d = _one_dim(dim, x.ndim, "cumsum")
+    x = _accumulate_dtype(xp, x, dtype)
+    if d is None:
+        return xp.asarray(x, copy=True)
+    return _cumsum_raw(xp, x, d)
+
+
+def _rcumsum_fwd(xp: Any, x: Any, *, dim: Any = None) -> Any:
+    d = _one_dim(dim, x.ndim, "cumsum")
+    if d is None:
+        return xp.asarray(x, copy=True)
+    return xp.flip(_cumsum_raw(xp, xp.flip(x, axis=d), d), axis=d)
+
+
+def _cumsum_samples(rng: np.random.Generator, dtype: Any) -> list:
+    return [
+        Sample((rand(rng, (4,), dtype),), {"dim": 0}),
+        Sample((rand(rng, (2, 3), dtype),), {"dim": 1}),
+        Sample((rand(rng, (2, 3, 4), dtype),), {"dim": -2}),
+        Sample((rand(rng, (), dtype),), {"dim": 0}),
+    ]
+
+
+def _torch_rcumsum(x: Any, dim: int) -> Any:
+    import torch
+
+    if x.ndim == 0:
+        return x.clone()
+    return torch.flip(torch.cumsum(torch.flip(x, [dim]), dim), [dim])
+
+
+cumsum = def_op(
+    "cumsum",
+    forward=_cumsum_fwd,
+    vjp=lambda g, ans, x, *, dim=None, dtype=None: _rcumsum(g, dim=dim),
+    jvp="linear",
+    params=(("dim", None), ("dtype", None)),
+    save=None,
+    samples=_cumsum_samples,
+    ref=lambda x, dim: np.cumsum(x, axis=dim if x.ndim else None).reshape(x.shape),
+    doc="Running sums along ``dim``; integers and bools accumulate in int64. The vjp is the "
+        "reversed cumulative sum of g.",
+)
+
+_rcumsum = def_op(
+    "_reverse_cumsum",
+    forward=_rcumsum_fwd,
+    vjp=lambda g, ans, x, *, dim=None: cumsum(g, dim),
+    jvp="linear",
+    params=(("dim", None),),
+    save=None,
+    method=False,
+    export=False,
+    samples=_cumsum_samples,
+    ref=lambda x, dim: np.flip(np.cumsum(np.flip(x, dim), dim), dim) if x.ndim else x.copy(),
+    torch=_torch_rcumsum,
+    doc="Sums from each position to the end along ``dim`` (cumsum's vjp, its adjoint).",
+)
+
 __all__ = sorted(k for k in EXPORTS)
-del unary

@@ -241,6 +241,8 @@ def apply(op: OpDef, args: Sequence[Any], params: dict = _EMPTY) -> Tensor:
             node = Node(op, tuple(nxt), saved, vers, out if op.save_ans else None, params,
                         tuple(meta))
             res = make(out, True, node)
+            if op.save_ans:
+                res._vc = node.ans_vc = [0]
         else:
             res = make(out)
             if mode is False:  # a user's no_grad (the engine's own no-grad is 0)
@@ -280,6 +282,8 @@ def apply1(op: OpDef, a: Any) -> Tensor:
             node = Node(op, (node if node is not None else a,), saved, vers,
                         out if op.save_ans else None, _EMPTY, meta)
             res = make(out, True, node)
+            if op.save_ans:
+                res._vc = node.ans_vc = [0]
         else:
             res = make(out)
             if mode is False:
@@ -372,6 +376,8 @@ def apply2(op: OpDef, a: Any, b: Any) -> Tensor:
                 saved = None
             node = Node(op, (ea, eb), saved, vers, out if op.save_ans else None, _EMPTY, meta)
             res = make(out, True, node)
+            if op.save_ans:
+                res._vc = node.ans_vc = [0]
         else:
             res = make(out)
             if mode is False:
