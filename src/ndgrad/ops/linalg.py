@@ -1,7 +1,1038 @@
-"""Linear algebra: matmul, mm, bmm, dot, mv, outer, einsum, tril, triu, diag, trace."""
+"""Linear algebra: matmul, mm, bmm, dot, mv, outer, einsum, tril, triu, diag, trace.
+
+PyTorch's shape rules and error messages. The products are bilinear, so their jvp is the op with
+one input replaced by its tangent; their vjps are products again (``g @ B^T``, ``A^T @ g``), which
+makes every order of derivative free. The engine sums gradients back over broadcast batch
+dimensions, so the rules below only bring 1-D operands back to their shape.
+
+Example:
+    >>> import ndgrad
+    >>> a = ndgrad.tensor([[1.0, 2.0], [3.0, 4.0]], requires_grad=True)
+    >>> b = ndgrad.tensor([1.0, -1.0])
+    >>> y = a @ b
+    >>> y
+    tensor([-1., -1.], grad_fn=<MatmulBackward0>)
+    >>> y.sum().backward()
+    >>> a.grad
+    tensor([[ 1., -1.],
+            [ 1., -1.]])
+"""
 
 from __future__ import annotations
 
-from .registry import EXPORTS
+import dataclasses
+import functools
+import math
+import string
+from collections import Counter
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from .. import _backend
+from .._core import dtypes as _dt
+from .._core.tensor import Tensor
+from .registry import EXPORTS, TABLE, Sample, apply, def_op, to_tensor
+from .samples import rand
+
+_PY_SCALARS = (int, float, bool, complex)
+
+# PyTorch names dtypes in two ways in its messages: ScalarType names and C++ type names.
+_SCALAR_NAME = {"float64": "Double", "float32": "Float", "float16": "Half", "int64": "Long",
+                "int32": "Int", "int16": "Short", "int8": "Char", "uint8": "Byte", "bool": "Bool",
+                "complex64": "ComplexFloat", "complex128": "ComplexDouble"}
+_CPP_NAME = {"float64": "double", "float32": "float", "float16": "c10::Half", "int64": "long int",
+             "int32": "int", "int16": "short int", "int8": "signed char", "uint8": "unsigned char",
+             "bool": "bool", "complex64": "c10::complex<float>",
+             "complex128": "c10::complex<double>"}
+
+
+# --------------------------------------------------------------------------------------------
+# Checks shared by the products: PyTorch's messages, then a hint.
+
+
+def _fail(msg: str, hint: str, cls: type = RuntimeError) -> Exception:
+    return cls(f"{msg}{' ' if msg.endswith('.') else '; '}hint: {hint}")
+
+
+def _tensor_arg(op: str, name: str, pos: int, a: Any) -> None:
+    if a is None or isinstance(a, _PY_SCALARS):
+        raise _fail(
+            f"{op}(): argument '{name}' (position {pos}) must be Tensor, not {type(a).__name__}",
+            "wrap the data in ndgrad.tensor(...); to scale by a number use `*`",
+            TypeError,
+        )
+
+
+def _dname(a: Any) -> str:
+    return _dt.from_np_dtype(a.dtype).name
+
+
+def _no_bool(kernel: str, dtype: str) -> None:
+    if dtype == "bool":
+        raise _fail(f'"{kernel}" not implemented for \'Bool\'',
+                    "convert the operands first, e.g. x.float() or x.long()", NotImplementedError)
+
+
+def _same_dtype_hint(ta: str, tb: str) -> str:
+    return (f"matrix products do not promote dtypes ({ta} and {tb}); convert one operand, "
+            f"e.g. b.to(a.dtype)")
+
+
+def _mm_check(sa: tuple, sb: tuple, ta: str, tb: str) -> None:
+    """``mat1 @ mat2`` for 2-D shapes ``sa`` and ``sb`` (PyTorch checks shapes, then dtypes)."""
+    if sa[1] != sb[0]:
+        raise _fail(
+            f"mat1 and mat2 shapes cannot be multiplied ({sa[0]}x{sa[1]} and {sb[0]}x{sb[1]})",
+            f"the columns of the first ({sa[1]}) must equal the rows of the second ({sb[0]}); "
+            "transpose an operand (x.mT) or fix the shapes",
+        )
+    if ta != tb:
+        raise _fail(f"expected m1 and m2 to have the same dtype, but got: {_CPP_NAME[ta]} != "
+                    f"{_CPP_NAME[tb]}", _same_dtype_hint(ta, tb))
+    _no_bool("addmm_impl_cpu_", ta)
+
+
+def _mv_check(sm: tuple, n: int, tm: str, tv: str) -> None:
+    """``mat @ vec`` for a 2-D shape ``sm`` and a vector of length ``n``."""
+    if sm[1] != n:
+        raise _fail(
+            f"size mismatch, got input ({sm[0]}), mat ({sm[0]}x{sm[1]}), vec ({n})",
+            f"the vector's length ({n}) must equal the matrix's columns ({sm[1]})",
+        )
+    if tm != tv:
+        raise _fail(f"addmv input tensors must have the same dtype, but got {_SCALAR_NAME[tv]}, "
+                    f"{_SCALAR_NAME[tm]}, and {_SCALAR_NAME[tv]}", _same_dtype_hint(tm, tv))
+    _no_bool("addmv_impl_cpu", tm)
+
+
+def _dot_check(na: int, nb: int, ta: str, tb: str) -> None:
+    """``vec · vec`` for lengths ``na`` and ``nb`` (PyTorch checks dtypes, then sizes)."""
+    if ta != tb:
+        raise _fail(f"dot : expected both vectors to have same dtype, but found "
+                    f"{_SCALAR_NAME[ta]} and {_SCALAR_NAME[tb]}", _same_dtype_hint(ta, tb))
+    _no_bool("dot", ta)
+    if na != nb:
+        raise _fail(
+            f"inconsistent tensor size, expected tensor [{na}] and src [{nb}] to have the same "
+            f"number of elements, but got {na} and {nb} elements respectively",
+            "both vectors need the same length",
+        )
+
+
+def _bmm_check(sa: tuple, sb: tuple, ta: str, tb: str) -> None:
+    """``batch1 @ batch2`` for 3-D shapes (batch, n, k) and (batch, k, p)."""
+    if sb[0] != sa[0] or sb[1] != sa[2]:
+        raise _fail(
+            f"Expected size for first two dimensions of batch2 tensor to be: [{sa[0]}, {sa[2]}] "
+            f"but got: [{sb[0]}, {sb[1]}].",
+            f"the last dimension of the first operand ({sa[2]}) must equal the second-to-last "
+            f"of the second ({sb[1]}), and the batch sizes must match",
+        )
+    if ta != tb:
+        raise _fail(f"expected scalar type {_SCALAR_NAME[ta]} but found {_SCALAR_NAME[tb]}",
+                    _same_dtype_hint(ta, tb))
+    _no_bool("bmm", ta)
+
+
+def _broadcast_batch(ba: tuple, bb: tuple) -> tuple:
+    """The broadcast of two batch shapes, with PyTorch's message when they do not broadcast."""
+    n = max(len(ba), len(bb))
+    out = []
+    for i in range(n - 1, -1, -1):
+        off = n - 1 - i
+        sa = ba[len(ba) - 1 - off] if len(ba) - 1 - off >= 0 else 1
+        sb = bb[len(bb) - 1 - off] if len(bb) - 1 - off >= 0 else 1
+        if sa != sb and sa != 1 and sb != 1:
+            raise _fail(
+                f"The size of tensor a ({sa}) must match the size of tensor b ({sb}) at "
+                f"non-singleton dimension {i}",
+                f"the batch dimensions {ba} and {bb} (all but the last two) must broadcast",
+            )
+        out.append(sb if sa == 1 else sa)
+    return tuple(reversed(out))
+
+
+def _matmul_check(a: Any, b: Any) -> None:
+    """Validate ``matmul(a, b)`` along the path PyTorch takes for these ranks."""
+    _tensor_arg("matmul", "input", 1, a)
+    _tensor_arg("matmul", "other", 2, b)
+    da, db = a.ndim, b.ndim
+    sa, sb = tuple(a.shape), tuple(b.shape)
+    ta, tb = _dname(a), _dname(b)
+    if da == 0 or db == 0:
+        raise _fail(f"both arguments to matmul need to be at least 1D, but they are {da}D and "
+                    f"{db}D", "use mul (`*`) to multiply by a 0-d tensor")
+    if da == 1 and db == 1:
+        _dot_check(sa[0], sb[0], ta, tb)
+    elif da == 2 and db == 1:
+        _mv_check(sa, sb[0], ta, tb)
+    elif da == 1 and db == 2:
+        _mm_check((1, sa[0]), sb, ta, tb)
+    elif da == 2 and db == 2:
+        _mm_check(sa, sb, ta, tb)
+    elif da >= 3 and db <= 2:  # PyTorch folds the batch dimensions of input into its rows
+        rows = math.prod(sa[:-1])
+        if db == 1:
+            _mv_check((rows, sa[-1]), sb[0], ta, tb)
+        else:
+            _mm_check((rows, sa[-1]), sb, ta, tb)
+    else:  # broadcast batch dimensions, then a batched product
+        batch = math.prod(_broadcast_batch(sa[:-2], sb[:-2]))
+        _bmm_check((batch, sa[-2] if da > 1 else 1, sa[-1]), (batch, sb[-2], sb[-1]), ta, tb)
+
+
+# --------------------------------------------------------------------------------------------
+# _swap_last2: the transpose of the last two dimensions, for the rules below (a private record,
+# so this module stands alone; shape.py's ``x.mT`` can take its place).
+
+
+def _cases(*cases: tuple) -> Callable[..., list]:
+    """Samples from ``(shapes, kwargs)`` pairs: one uniform array per shape."""
+
+    def gen(rng: np.random.Generator, dtype: Any) -> list:
+        return [Sample(tuple(rand(rng, s, dtype) for s in shapes), dict(kw),
+                       name=f"{shapes}{kw or ''}") for shapes, kw in cases]
+
+    return gen
+
+
+_swap_last2 = def_op(
+    "_swap_last2",
+    forward=lambda xp, x: xp.matrix_transpose(x),
+    vjp=lambda g, ans, x: _swap_last2(g),
+    jvp="linear",
+    save=None,
+    view=True,
+    method=False,
+    export=False,
+    backward_name="TransposeBackward0",
+    samples=_cases((((2, 3),), {}), (((2, 3, 4),), {})),
+    ref=lambda x: np.swapaxes(x, -1, -2),
+    torch=lambda x: x.mT,
+    doc="The last two dimensions swapped (a view). Its vjp is the same swap of ``g``.",
+)
+
+
+# --------------------------------------------------------------------------------------------
+# matmul and its fixed-rank forms.
+
+
+def _product(xp: Any, a: Any, b: Any, ranks: tuple | None, check: Callable[..., None]) -> Any:
+    """``xp.matmul(a, b)``; PyTorch's validation ``check`` runs only when a quick test fails."""
+    try:
+        ok = (a.dtype == b.dtype and a.dtype != xp.bool
+              and (ranks is None or (a.ndim, b.ndim) == ranks))
+    except AttributeError:  # a Python number or None
+        ok = False
+    if ok and (ranks != (3, 3) or a.shape[0] == b.shape[0]):  # bmm does not broadcast
+        try:
+            return xp.matmul(a, b)
+        except ValueError:  # shapes: let check say it PyTorch's way
+            pass
+    check(a, b)
+    return xp.matmul(a, b)
+
+
+def _matmul_fwd(xp: Any, a: Any, b: Any) -> Any:
+    return _product(xp, a, b, None, _matmul_check)
+
+
+def _lift_g(g: Tensor, da: int, db: int) -> Tensor:
+    """``g`` with the dimension matmul removed for a 1-D operand put back (size 1)."""
+    gs = tuple(g.shape)
+    if da == 1:  # (k,) @ (..., k, n) -> (..., n): g as (..., 1, n)
+        return g.reshape(gs[:-1] + (1, gs[-1]))
+    if db == 1:  # (..., m, k) @ (k,) -> (..., m): g as (..., m, 1)
+        return g.reshape(gs + (1,))
+    return g
+
+
+def _matmul_vjp_input(g: Tensor, ans: Any, a: Tensor, b: Tensor) -> Tensor:
+    # d/dA (A @ B) . g = g @ B^T, with 1-D operands seen as (1, k) on the left, (k, 1) on the right
+    if a.ndim == 1 and b.ndim == 1:
+        return g * b
+    bt = b.reshape(1, b.shape[0]) if b.ndim == 1 else _swap_last2(b)
+    r = matmul(_lift_g(g, a.ndim, b.ndim), bt)
+    if a.ndim == 1:  # (..., 1, k) -> (..., k); the engine sums the batch dimensions
+        rs = tuple(r.shape)
+        r = r.reshape(rs[:-2] + rs[-1:])
+    return r
+
+
+def _matmul_vjp_other(g: Tensor, ans: Any, a: Tensor, b: Tensor) -> Tensor:
+    # d/dB (A @ B) . g = A^T @ g
+    if a.ndim == 1 and b.ndim == 1:
+        return g * a
+    if a.ndim >= 3 and b.ndim <= 2:  # fold the batch into rows, as PyTorch: one product, no
+        rows = math.prod(a.shape[:-1])  # batch of partial results for the engine to sum
+        g2 = g.reshape(rows) if b.ndim == 1 else g.reshape(rows, g.shape[-1])
+        return matmul(_swap_last2(a.reshape(rows, a.shape[-1])), g2)
+    at = a.reshape(a.shape[0], 1) if a.ndim == 1 else _swap_last2(a)
+    r = matmul(at, _lift_g(g, a.ndim, b.ndim))
+    if b.ndim == 1:  # (..., k, 1) -> (..., k)
+        r = r.reshape(tuple(r.shape)[:-1])
+    return r
+
+
+def _matmul_samples(rng: np.random.Generator, dtype: Any) -> list:
+    shapes = [((3,), (3,)), ((2, 3), (3, 4)), ((3,), (3, 4)), ((2, 3), (3,)),
+              ((2, 2, 3), (3, 4)), ((2, 2, 3), (3,)), ((3,), (2, 3, 4)), ((2, 3), (2, 3, 4)),
+              ((4, 2, 3), (4, 3, 2)), ((2, 1, 2, 3), (3, 3, 2))]
+    return _cases(*[((a, b), {}) for a, b in shapes])(rng, dtype)
+
+
+matmul = def_op(
+    "matmul",
+    forward=_matmul_fwd,
+    vjp=(_matmul_vjp_input, _matmul_vjp_other),
+    jvp="bilinear",
+    inputs=("input", "other"),
+    samples=_matmul_samples,
+    ref=np.matmul,
+    doc="Matrix product with PyTorch's rules: 1-D x 1-D is a dot product; a 1-D operand is "
+        "seen as a row (left) or column (right) that is removed again; more than 2-D is a batch "
+        "of matrices whose batch dimensions broadcast. d/dA = g @ B^T, d/dB = A^T @ g.",
+)
+
+
+def _mm_check_args(a: Any, b: Any) -> None:
+    _tensor_arg("mm", "input", 1, a)
+    _tensor_arg("mm", "mat2", 2, b)
+    if a.ndim != 2:
+        raise _fail("self must be a matrix", f"mm takes 2-D tensors, got input of shape "
+                    f"{tuple(a.shape)}; matmul handles 1-D and batched operands")
+    if b.ndim != 2:
+        raise _fail("mat2 must be a matrix", f"mm takes 2-D tensors, got mat2 of shape "
+                    f"{tuple(b.shape)}; matmul handles 1-D and batched operands")
+    _mm_check(tuple(a.shape), tuple(b.shape), _dname(a), _dname(b))
+
+
+def _mm_fwd(xp: Any, a: Any, b: Any) -> Any:
+    return _product(xp, a, b, (2, 2), _mm_check_args)
+
+
+mm = def_op(
+    "mm",
+    forward=_mm_fwd,
+    vjp=(lambda g, ans, a, b: mm(g, _swap_last2(b)), lambda g, ans, a, b: mm(_swap_last2(a), g)),
+    jvp="bilinear",
+    inputs=("input", "mat2"),
+    samples=_cases((((2, 3), (3, 4)), {}), (((1, 3), (3, 1)), {}), (((3, 3), (3, 3)), {})),
+    ref=np.matmul,
+    doc="Product of two matrices (2-D only). d/dA = g @ B^T, d/dB = A^T @ g.",
+)
+
+
+def _bmm_check_args(a: Any, b: Any) -> None:
+    _tensor_arg("bmm", "input", 1, a)
+    _tensor_arg("bmm", "mat2", 2, b)
+    if a.ndim != 3:
+        raise _fail("batch1 must be a 3D tensor", f"bmm takes (batch, n, m) tensors, got input "
+                    f"of shape {tuple(a.shape)}; matmul broadcasts batch dimensions")
+    if b.ndim != 3:
+        raise _fail("batch2 must be a 3D tensor", f"bmm takes (batch, m, p) tensors, got mat2 "
+                    f"of shape {tuple(b.shape)}; matmul broadcasts batch dimensions")
+    _bmm_check(tuple(a.shape), tuple(b.shape), _dname(a), _dname(b))
+
+
+def _bmm_fwd(xp: Any, a: Any, b: Any) -> Any:
+    return _product(xp, a, b, (3, 3), _bmm_check_args)
+
+
+bmm = def_op(
+    "bmm",
+    forward=_bmm_fwd,
+    vjp=(lambda g, ans, a, b: bmm(g, _swap_last2(b)),
+         lambda g, ans, a, b: bmm(_swap_last2(a), g)),
+    jvp="bilinear",
+    inputs=("input", "mat2"),
+    samples=_cases((((2, 2, 3), (2, 3, 4)), {}), (((1, 3, 1), (1, 1, 2)), {})),
+    ref=np.matmul,
+    doc="Batched matrix product of (b, n, m) and (b, m, p) tensors (3-D only, no broadcasting). "
+        "d/dA = g @ B^T, d/dB = A^T @ g per batch.",
+)
+
+
+def _dot_check_args(a: Any, b: Any) -> None:
+    _tensor_arg("dot", "input", 1, a)
+    _tensor_arg("dot", "tensor", 2, b)
+    if a.ndim != 1 or b.ndim != 1:
+        raise _fail(f"1D tensors expected, but got {a.ndim}D and {b.ndim}D tensors",
+                    "dot takes two vectors; use matmul, or (a * b).sum() for other shapes")
+    _dot_check(a.shape[0], b.shape[0], _dname(a), _dname(b))
+
+
+def _dot_fwd(xp: Any, a: Any, b: Any) -> Any:
+    return _product(xp, a, b, (1, 1), _dot_check_args)  # no complex conjugation (that is vdot)
+
+
+dot = def_op(
+    "dot",
+    forward=_dot_fwd,
+    vjp=(lambda g, ans, a, b: g * b, lambda g, ans, a, b: g * a),
+    jvp="bilinear",
+    inputs=("input", "tensor"),
+    samples=_cases((((3,), (3,)), {}), (((1,), (1,)), {})),
+    ref=np.dot,
+    doc="Inner product of two 1-D tensors. d/da = g b, d/db = g a.",
+)
+
+
+def _mv_check_args(m: Any, v: Any) -> None:
+    _tensor_arg("mv", "input", 1, m)
+    _tensor_arg("mv", "vec", 2, v)
+    if m.ndim != 2 or v.ndim != 1:
+        raise _fail(f"vector + matrix @ vector expected, got 1, {m.ndim}, {v.ndim}",
+                    f"mv takes a 2-D matrix and a 1-D vector, got shapes {tuple(m.shape)} and "
+                    f"{tuple(v.shape)}")
+    _mv_check(tuple(m.shape), v.shape[0], _dname(m), _dname(v))
+
+
+def _mv_fwd(xp: Any, m: Any, v: Any) -> Any:
+    return _product(xp, m, v, (2, 1), _mv_check_args)
+
+
+mv = def_op(
+    "mv",
+    forward=_mv_fwd,
+    vjp=(lambda g, ans, m, v: outer(g, v), lambda g, ans, m, v: mv(_swap_last2(m), g)),
+    jvp="bilinear",
+    inputs=("input", "vec"),
+    samples=_cases((((2, 3), (3,)), {}), (((1, 4), (4,)), {})),
+    ref=np.matmul,
+    doc="Matrix-vector product. d/dM = outer(g, v), d/dv = M^T g.",
+)
+
+
+def _outer_fwd(xp: Any, a: Any, b: Any) -> Any:
+    _tensor_arg("outer", "input", 1, a)
+    _tensor_arg("outer", "vec2", 2, b)
+    for name, x in (("self", a), ("vec2", b)):
+        if x.ndim != 1:
+            raise _fail(f"outer: Expected 1-D argument {name}, but got {x.ndim}-D",
+                        f"outer takes two vectors, got shape {tuple(x.shape)}; flatten() it or "
+                        "use broadcasting: a[:, None] * b")
+    return xp.reshape(a, (a.shape[0], 1)) * xp.reshape(b, (1, b.shape[0]))
+
+
+outer = def_op(
+    "outer",
+    forward=_outer_fwd,
+    # through mul and sum, which promote: the saved inputs may differ in dtype from g
+    vjp=(lambda g, ans, a, b: (g * b.reshape(1, b.shape[0])).sum(1),
+         lambda g, ans, a, b: (g * a.reshape(a.shape[0], 1)).sum(0)),
+    jvp="bilinear",
+    inputs=("input", "vec2"),
+    promote="binary",
+    samples=_cases((((3,), (2,)), {}), (((1,), (4,)), {})),
+    ref=np.outer,
+    doc="Outer product a b^T of two vectors (dtypes promote, as in PyTorch). d/da = g b, "
+        "d/db = g^T a.",
+)
+
+
+# --------------------------------------------------------------------------------------------
+# Triangles, diagonals, trace.
+
+
+def _tri(name: str) -> Callable[..., Any]:
+    def fwd(xp: Any, x: Any, *, diagonal: int = 0) -> Any:
+        if x.ndim < 2:
+            raise _fail(f"{name}: input tensor must have at least 2 dimensions",
+                        f"got shape {tuple(x.shape)}; {name} works on the last two dimensions")
+        return getattr(xp, name)(x, k=int(diagonal))
+
+    return fwd
+
+
+_TRI_SAMPLES = _cases((((3, 4),), {}), (((4, 3),), {"diagonal": 1}),
+                      (((2, 3, 3),), {"diagonal": -1}), (((2, 3),), {"diagonal": 5}))
+
+tril = def_op(
+    "tril",
+    forward=_tri("tril"),
+    vjp=lambda g, ans, x, *, diagonal=0: tril(g, diagonal),
+    jvp="linear",
+    params=(("diagonal", 0),),
+    save=None,
+    inplace=True,
+    samples=_TRI_SAMPLES,
+    ref=lambda x, diagonal=0: np.tril(x, diagonal),
+    doc="Lower triangle (on and below ``diagonal``) of the last two dimensions, zeros elsewhere. "
+        "Linear: the vjp is tril of ``g``.",
+)
+
+triu = def_op(
+    "triu",
+    forward=_tri("triu"),
+    vjp=lambda g, ans, x, *, diagonal=0: triu(g, diagonal),
+    jvp="linear",
+    params=(("diagonal", 0),),
+    save=None,
+    inplace=True,
+    samples=_TRI_SAMPLES,
+    ref=lambda x, diagonal=0: np.triu(x, diagonal),
+    doc="Upper triangle (on and above ``diagonal``) of the last two dimensions, zeros elsewhere. "
+        "Linear: the vjp is triu of ``g``.",
+)
+
+
+def _diag_len(rows: int, cols: int, offset: int) -> int:
+    """How many elements the ``offset`` diagonal of a rows x cols matrix has."""
+    if offset >= 0:
+        return max(0, min(rows, cols - offset))
+    return max(0, min(rows + offset, cols))
+
+
+def _embed_fwd(xp: Any, v: Any, *, offset: int = 0, rows: int = 0, cols: int = 0) -> Any:
+    n = _diag_len(rows, cols, offset)
+    if v.ndim != 1 or v.shape[0] != n:
+        raise RuntimeError(f"_diag_embed: expected a vector of length {n} for diagonal {offset} "
+                           f"of a {rows}x{cols} matrix, got shape {tuple(v.shape)}")
+    mask = xp.eye(rows, cols, k=offset, dtype=xp.bool, device=v.device)
+    # on diagonal ``offset`` row i holds v[i] (offset >= 0), column j holds v[j] (offset < 0)
+    size, shape = (rows, (rows, 1)) if offset >= 0 else (cols, (1, cols))
+    if size > n:
+        v = xp.concat([v, xp.zeros((size - n,), dtype=v.dtype, device=v.device)])
+    vals = xp.reshape(v, shape)
+    return xp.where(mask, vals, xp.zeros_like(vals))
+
+
+def _embed_ref(v: np.ndarray, offset: int = 0, rows: int = 0, cols: int = 0) -> np.ndarray:
+    out = np.zeros((rows, cols), dtype=v.dtype)
+    i = np.arange(v.shape[0])
+    r, c = (i, i + offset) if offset >= 0 else (i - offset, i)
+    out[r, c] = v
+    return out
+
+
+def _embed_torch(v: Any, offset: int = 0, rows: int = 0, cols: int = 0) -> Any:
+    import torch
+
+    return torch.diagonal_scatter(torch.zeros(rows, cols, dtype=v.dtype), v, offset)
+
+
+_diag_embed = def_op(
+    "_diag_embed",
+    forward=_embed_fwd,
+    vjp=lambda g, ans, v, *, offset=0, rows=0, cols=0: diag(g, offset),
+    jvp="linear",
+    params=(("offset", 0), ("rows", 0), ("cols", 0)),
+    save=None,
+    method=False,
+    export=False,
+    samples=lambda rng, dt: [
+        Sample((rand(rng, (3,), dt),), {"offset": 0, "rows": 3, "cols": 4}),
+        Sample((rand(rng, (2,), dt),), {"offset": 1, "rows": 3, "cols": 3}),
+        Sample((rand(rng, (2,), dt),), {"offset": -1, "rows": 4, "cols": 2}),
+        Sample((rand(rng, (0,), dt),), {"offset": 3, "rows": 2, "cols": 3}),
+    ],
+    ref=_embed_ref,
+    torch=_embed_torch,
+    doc="A rows x cols matrix of zeros with the vector on diagonal ``offset`` (the transpose of "
+        "diag on a rectangular matrix). Linear: the vjp is diag(g, offset).",
+)
+
+
+def _diag_fwd(xp: Any, x: Any, *, diagonal: int = 0) -> Any:
+    k = int(diagonal)
+    if x.ndim == 1:
+        n = x.shape[0] + abs(k)
+        return _embed_fwd(xp, x, offset=k, rows=n, cols=n)
+    if x.ndim == 2:  # a copy, as in PyTorch (torch.diagonal is the view)
+        return xp.asarray(xp.linalg.diagonal(x, offset=k), copy=True)
+    raise _fail(f"diag(): Supports 1D or 2D tensors. Got {x.ndim}D",
+                "diag takes a vector or a matrix; for a batch of matrices use "
+                "einsum('...ii->...i', x)")
+
+
+def _diag_vjp(g: Tensor, ans: Any, x: Any, *, diagonal: int = 0) -> Tensor:
+    if x.ndim == 1:  # vector -> matrix: read the diagonal back
+        return diag(g, diagonal)
+    return _diag_embed(g, offset=diagonal, rows=x.shape[0], cols=x.shape[1])
+
+
+diag = def_op(
+    "diag",
+    forward=_diag_fwd,
+    vjp=_diag_vjp,
+    jvp="linear",
+    params=(("diagonal", 0),),
+    save=None,
+    samples=_cases((((4,),), {}), (((3,),), {"diagonal": 1}), (((3,),), {"diagonal": -2}),
+                   (((3, 4),), {}), (((4, 3),), {"diagonal": 1}), (((3, 4),), {"diagonal": -2}),
+                   (((2, 3),), {"diagonal": 3})),
+    ref=lambda x, diagonal=0: np.diag(x, diagonal),
+    doc="1-D input: a square matrix with the vector on diagonal ``diagonal``; 2-D input: that "
+        "diagonal as a vector (a copy). Linear: each case's vjp is the other case.",
+)
+
+
+def _trace_fwd(xp: Any, x: Any) -> Any:
+    if x.ndim != 2:
+        raise _fail(f"trace: expected a matrix, but got tensor with dim {x.ndim}",
+                    "for a batch of matrices use diagonal(...).sum(-1) or einsum('...ii->...')")
+    name = _dname(x)
+    if name == "bool":
+        raise _fail("\"trace\" not implemented for 'Bool'", "convert first, e.g. x.long()",
+                    NotImplementedError)
+    if name in ("int8", "int16", "int32", "int64", "uint8"):  # integers sum to int64
+        return xp.linalg.trace(x, dtype=xp.int64)
+    return xp.linalg.trace(x)
+
+
+def _trace_vjp(g: Tensor, ans: Any, x: Any) -> Tensor:
+    rows, cols = x.shape
+    return _diag_embed(g.expand(min(rows, cols)), offset=0, rows=rows, cols=cols)
+
+
+trace = def_op(
+    "trace",
+    forward=_trace_fwd,
+    vjp=_trace_vjp,
+    jvp="linear",
+    save=None,
+    samples=_cases((((3, 3),), {}), (((2, 4),), {}), (((4, 2),), {})),
+    ref=np.trace,
+    doc="Sum of the main diagonal of a 2-D tensor (rectangular allowed). d/dx = g on the "
+        "diagonal, 0 elsewhere.",
+)
+
+
+# --------------------------------------------------------------------------------------------
+# einsum. The equation is brought to a canonical form first: one letter per dimension, ellipses
+# spelt out with unused letters, the output explicit (so every rule sees the same simple grammar).
+
+_LABELS = string.ascii_uppercase + string.ascii_lowercase  # PyTorch's order of subscripts
+
+
+def _bad_subscript(i: int) -> RuntimeError:
+    return _fail(f"einsum(): invalid subscript given at index {i} in the equation string, "
+                 "subscripts must be in [a-zA-Z]", "write subscripts as letters, ellipsis as "
+                 "'...', operands separated by ',' and the output after '->'")
+
+
+@functools.lru_cache(maxsize=1024)
+def _canonical(equation: str, shapes: tuple) -> str:
+    """Validate ``equation`` for operands of ``shapes``; return it as ``"ab,bc->ac"``."""
+    nops = len(shapes)
+    arrow = equation.find("->")
+    lhs = equation if arrow < 0 else equation[:arrow]
+    terms: list[list[str]] = [[]]
+    dots = 0
+    for i, c in enumerate(lhs):
+        k = len(terms) - 1
+        if c == " ":
+            continue
+        if c == ".":
+            if "..." in terms[-1]:
+                raise _fail(f"einsum(): found '.' for operand {k} for which an ellipsis was "
+                            "already found", "each operand may have one '...'")
+            dots += 1
+            if dots == 3:
+                terms[-1].append("...")
+                dots = 0
+            continue
+        if dots:
+            raise _fail(f"einsum(): found '.' for operand {k} that is not part of any ellipsis",
+                        "an ellipsis is exactly three dots")
+        if c == ",":
+            if len(terms) >= nops:
+                raise _fail("einsum(): fewer operands were provided than specified in the "
+                            "equation", f"the equation names more operands than the {nops} given")
+            terms.append([])
+        elif c in _LABELS:
+            terms[-1].append(c)
+        else:
+            raise _bad_subscript(i)
+    if dots:
+        raise _fail(f"einsum(): found '.' for operand {len(terms) - 1} that is not part of any "
+                    "ellipsis", "an ellipsis is exactly three dots")
+    if len(terms) < nops:
+        raise _fail("einsum(): more operands were provided than specified in the equation",
+                    f"the equation names {len(terms)} operands but {nops} were given")
+
+    ell_dims = []
+    for k, (t, shape) in enumerate(zip(terms, shapes, strict=True)):
+        nlab = sum(1 for s in t if s != "...")
+        if "..." in t:
+            if nlab > len(shape):
+                raise _fail(f"einsum(): the number of subscripts in the equation ({nlab}) is "
+                            f"more than the number of dimensions ({len(shape)}) for operand {k}",
+                            f"operand {k} has shape {shape}")
+            ell_dims.append(len(shape) - nlab)
+        else:
+            if nlab != len(shape):
+                raise _fail(f"einsum(): the number of subscripts in the equation ({nlab}) does "
+                            f"not match the number of dimensions ({len(shape)}) for operand {k} "
+                            "and no ellipsis was given",
+                            f"operand {k} has shape {shape}; give one subscript per dimension "
+                            "or use '...'")
+            ell_dims.append(0)
+    n_ell = max(ell_dims, default=0)
+    free = [c for c in _LABELS if c not in equation]
+    if n_ell > len(free):
+        raise _fail("einsum(): too many dimensions", "einsum supports 52 distinct subscripts")
+    ell = "".join(free[:n_ell])
+    ins = ["".join(ell[n_ell - e:] if s == "..." else s for s in t)
+           for t, e in zip(terms, ell_dims, strict=True)]
+
+    sizes: dict[str, int] = {}
+    for k, (s, shape) in enumerate(zip(ins, shapes, strict=True)):
+        own: dict[str, int] = {}
+        for c, n in zip(s, shape, strict=True):
+            if c in own:
+                if own[c] != n:
+                    raise _fail(f"einsum(): subscript {c} is repeated for operand {k} but the "
+                                f"sizes don't match, {n} != {own[c]}",
+                                "a repeated subscript takes a diagonal, which must be square")
+                continue
+            own[c] = n
+            prev = sizes.get(c)
+            if prev is None or prev == 1:
+                sizes[c] = n
+            elif n not in (1, prev):
+                if c in ell:
+                    j = ell.index(c) - (n_ell - ell_dims[k])
+                    msg = (f"einsum(): dimension {j} covered by ellipsis in operand {k} has size "
+                           f"{n} which does not broadcast with previously seen ellipsis with size "
+                           f"{prev} for the respective dimension")
+                else:
+                    msg = (f"einsum(): subscript {c} has size {n} for operand {k} which does not "
+                           f"broadcast with previously seen size {prev}")
+                raise _fail(msg, "sizes of a subscript must be equal or 1")
+
+    if arrow < 0:  # implicit output: the ellipsis, then subscripts seen once, sorted
+        counts = Counter("".join(ins))
+        out = ell + "".join(sorted(c for c, n in counts.items() if n == 1 and c not in ell))
+    else:
+        out = ""
+        dots = 0
+        seen_ell = False
+        for i, c in enumerate(equation[arrow + 2:], start=arrow + 2):
+            if c == " ":
+                continue
+            if c == ".":
+                if seen_ell:
+                    raise _fail("einsum(): found '.' for output but an ellipsis (...) was "
+                                "already found", "the output may have one '...'")
+                dots += 1
+                if dots == 3:
+                    out += ell
+                    seen_ell = True
+                    dots = 0
+                continue
+            if dots:
+                raise _fail("einsum(): found '.' for output that is not part of any ellipsis "
+                            "(...)", "an ellipsis is exactly three dots")
+            if c not in _LABELS:
+                raise _bad_subscript(i)
+            if c in out:
+                raise _fail(f"einsum(): output subscript {c} appears more than once in the "
+                            "output", "use a repeated subscript on an input to take a diagonal")
+            if c not in sizes:
+                raise _fail(f"einsum(): output subscript {c} does not appear in the equation for "
+                            "any input operand", "every output subscript must come from an input")
+            out += c
+        if dots:
+            raise _fail("einsum(): found '.' for output that is not part of any ellipsis (...)",
+                        "an ellipsis is exactly three dots")
+    return ",".join(ins) + "->" + out
+
+
+def _split(equation: str) -> tuple[list[str], str]:
+    lhs, out = equation.split("->")
+    return lhs.split(","), out
+
+
+def _label_sizes(ins: list[str], shapes: Any) -> dict[str, int]:
+    """The broadcast size of every subscript (a canonical equation is valid: no checks)."""
+    sizes: dict[str, int] = {}
+    for s, shape in zip(ins, shapes, strict=True):
+        for c, n in zip(s, shape, strict=True):
+            if sizes.get(c, 1) == 1:
+                sizes[c] = n
+    return sizes
+
+
+def _einsum_fwd(xp: Any, *arrays: Any, equation: str) -> Any:
+    ins, _ = _split(equation)
+    sizes = _label_sizes(ins, [a.shape for a in arrays])
+    full = [tuple(sizes[c] for c in s) for s in ins]
+    arrays = tuple(a if tuple(a.shape) == f else xp.broadcast_to(a, f)
+                   for a, f in zip(arrays, full, strict=True))
+    # NumPy's contraction path (BLAS through tensordot) pays off beyond tiny operands
+    big = len(arrays) > 1 and math.prod(sizes.values()) > 4096
+    kw = {"optimize": True} if xp is np and big else {}
+    out = _backend.extra(xp, "einsum")(equation, *arrays, **kw)
+    if xp is np:  # NumPy returns a view for a lone diagonal or permutation: never alias an input
+        out = np.asarray(out)
+        if any(np.may_share_memory(out, a) for a in arrays):
+            out = out.copy()
+    return out
+
+
+def _einsum_rule(i: int) -> Callable[..., Tensor]:
+    def rule(g: Tensor, ans: Any, *ops: Tensor, equation: str) -> Tensor:
+        # d/dx_i: contract g with the other operands onto x_i's subscripts; subscripts only x_i
+        # has (summed in the forward) take g broadcast; a repeated subscript puts the result on
+        # that diagonal (zeros elsewhere).
+        ins, out = _split(equation)
+        mine = ins[i]
+        uniq = "".join(dict.fromkeys(mine))
+        rest = [(s, o) for j, (s, o) in enumerate(zip(ins, ops, strict=True)) if j != i]
+        keep = "".join(c for c in uniq if c in out or any(c in s for s, _ in rest))
+        r = einsum(",".join([out] + [s for s, _ in rest]) + "->" + keep, g, *[o for _, o in rest])
+        sizes = _label_sizes(ins, [o.shape for o in ops])
+        rs = tuple(r.shape)
+        r = r.reshape(tuple(rs[keep.index(c)] if c in keep else 1 for c in uniq))
+        full = tuple(sizes[c] for c in uniq)
+        if tuple(r.shape) != full:
+            r = r.expand(full)
+        own = tuple(ops[i].shape[mine.index(c)] for c in uniq)
+        if own != full:  # x_i broadcast along these subscripts: sum them back
+            dims = tuple(k for k, (a, b) in enumerate(zip(own, full, strict=True)) if a != b)
+            r = r.sum(dims, True)
+        if uniq != mine:
+            r = _einsum_embed(r, equation=f"{uniq}->{mine}")
+        return r
+
+    return rule
+
+
+def _einsum_jvp(tangents: tuple, ans: Any, *ops: Tensor, equation: str) -> Tensor | None:
+    out = None  # multilinear: one operand replaced by its tangent at a time
+    for i, t in enumerate(tangents):
+        if t is None:
+            continue
+        r = einsum(equation, *ops[:i], t, *ops[i + 1:])
+        out = r if out is None else out + r
+    return out
+
+
+def _einsum_case(equation: Any, *shapes: tuple, sublist: tuple = ()) -> Callable[..., Sample]:
+    def make(rng: np.random.Generator, dtype: Any) -> Sample:
+        arrays = [rand(rng, s, dtype) for s in shapes]
+        if sublist:  # einsum(op0, sub0, op1, sub1, ..., [out])
+            args: list = []
+            for a, sub in zip(arrays, sublist[: len(arrays)], strict=True):
+                args += [a, list(sub)]
+            args += [list(s) for s in sublist[len(arrays):]]
+            return Sample(tuple(args), name=f"sublist{sublist}")
+        return Sample((equation, *arrays), name=f"{equation}{shapes}")
+
+    return make
+
+
+def _einsum_samples(rng: np.random.Generator, dtype: Any) -> list:
+    cases = [
+        _einsum_case("ij,jk->ik", (2, 3), (3, 4)),
+        _einsum_case("bij,bjk->bik", (2, 2, 3), (2, 3, 2)),
+        _einsum_case("i,i->", (3,), (3,)),
+        _einsum_case("i,j->ij", (3,), (2,)),
+        _einsum_case("ijk->kij", (2, 3, 4)),
+        _einsum_case("ij->", (2, 3)),
+        _einsum_case("ij,jk", (2, 3), (3, 4)),
+        _einsum_case("...ij,...jk->...ik", (2, 2, 3), (3, 4)),
+        _einsum_case("ij,jk->ik", (2, 1), (3, 4)),
+        _einsum_case("ij,ij,ij->i", (2, 3), (2, 3), (2, 3)),
+        _einsum_case("ii->i", (3, 3)),
+        _einsum_case("ii", (3, 3)),
+        _einsum_case("ii,i->i", (3, 3), (3,)),
+        _einsum_case("bii->b", (2, 3, 3)),
+        _einsum_case("ij,k->i", (2, 3), (4,)),
+        _einsum_case(None, (2, 3), (3, 4), sublist=((0, 1), (1, 2), (0, 2))),
+    ]
+    return [c(rng, dtype) for c in cases]
+
+
+def _einsum_ref(*args: Any) -> np.ndarray:
+    return np.einsum(*args)
+
+
+def_op(
+    "einsum",
+    forward=_einsum_fwd,
+    vjp=(_einsum_rule(0), _einsum_rule(1)),
+    jvp=_einsum_jvp,
+    inputs=("operand0", "operand1"),
+    params=(("equation", None),),
+    method=False,
+    export=False,
+    samples=_einsum_samples,
+    ref=_einsum_ref,
+    doc="Einstein summation; see ndgrad.einsum.",
+)
+
+# The table holds the two-operand record; records have a fixed number of inputs, so other numbers
+# of operands get copies of it (made once, on first use) with one rule per operand.
+_EINSUM = TABLE["einsum"]
+_EINSUM_BY_ARITY = {2: _EINSUM}
+
+
+def _einsum_op(n: int) -> Any:
+    op = _EINSUM_BY_ARITY.get(n)
+    if op is None:
+        op = dataclasses.replace(_EINSUM, inputs=tuple(f"operand{i}" for i in range(n)),
+                                 vjp=tuple(_einsum_rule(i) for i in range(n)),
+                                 save=tuple(range(n)))
+        _EINSUM_BY_ARITY[n] = op
+    return op
+
+
+def _sublist_equation(args: tuple) -> tuple[str, tuple]:
+    """``einsum(op0, [0, 1], op1, [1, 2], [0, 2])`` -> ``("Ab,bc->ac"-like, (op0, op1))``."""
+
+    def letters(sub: Any) -> str:
+        out = ""
+        for n in sub:
+            if n is Ellipsis:
+                out += "..."
+            elif isinstance(n, int) and 0 <= n < 52:
+                out += _LABELS[n]
+            else:
+                raise _fail("einsum(): subscript in subscript list is not within the valid "
+                            "range [0, 52)", "subscripts are ints in [0, 52) or Ellipsis",
+                            ValueError)
+        return out
+
+    ops = args[0::2]
+    subs = args[1::2]
+    out = None
+    if len(args) % 2:  # a trailing output list
+        ops, out = ops[:-1], args[-1]
+    equation = ",".join(letters(s) for s in subs)
+    if out is not None:
+        equation += "->" + letters(out)
+    return equation, tuple(ops)
+
+
+def einsum(*args: Any) -> Tensor:
+    """Einstein summation: ``einsum(equation, *operands)``, as ``torch.einsum``.
+
+    Subscripts are letters; ``...`` stands for broadcast dimensions; a subscript repeated in an
+    operand takes a diagonal; without ``->`` the output is the ellipsis, then the subscripts seen
+    once in alphabetical order. Sizes of a subscript broadcast (equal or 1). Operands may also be
+    given as one list, or in the sublist form ``einsum(a, [0, 1], b, [1, 2], [0, 2])``.
+
+    Multilinear in the operands: the vjp for operand i contracts ``g`` with the other operands
+    (broadcast along subscripts only operand i has, and put on the diagonal for repeated ones).
+
+    Example:
+        >>> import ndgrad
+        >>> a = ndgrad.tensor([[1.0, 2.0], [3.0, 4.0]])
+        >>> ndgrad.einsum("ij,j->i", a, ndgrad.tensor([1.0, 1.0]))
+        tensor([3., 7.])
+        >>> ndgrad.einsum("ii", a)
+        tensor(5.)
+    """
+    msg = ("einsum(): must specify the equation string and at least one operand, or at least "
+           "one operand and its subscripts list")
+    if not args:
+        raise ValueError(msg)
+    if isinstance(args[0], str):
+        equation, operands = args[0], args[1:]
+        if len(operands) == 1 and isinstance(operands[0], (list, tuple)):
+            operands = tuple(operands[0])
+    else:
+        equation, operands = _sublist_equation(args)
+    if not operands:
+        raise ValueError(msg)
+    ops = []
+    for k, o in enumerate(operands):
+        if o is None or isinstance(o, (*_PY_SCALARS, str)):
+            raise _fail(f"expected Tensor as element {k} in argument 1, but got "
+                        f"{type(o).__name__}", "wrap numbers in ndgrad.tensor(...)", TypeError)
+        ops.append(to_tensor(o))
+    canon = _canonical(equation, tuple(tuple(t._data.shape) for t in ops))
+    first = _dname(ops[0]._data)
+    for t in ops[1:]:
+        other = _dname(t._data)
+        if other != first:
+            raise _fail(f"expected scalar type {_SCALAR_NAME[first]} but found "
+                        f"{_SCALAR_NAME[other]}", _same_dtype_hint(first, other))
+    return apply(_einsum_op(len(ops)), ops, {"equation": canon})
+
+
+_EINSUM.fn = einsum
+
+
+def _einsum_embed_fwd(xp: Any, x: Any, *, equation: str) -> Any:
+    src, dst = equation.split("->")
+    free = iter(c for c in _LABELS if c not in equation)
+    labels, eyes, seen = "", [], set()
+    for c in dst:  # each repeat of a subscript gets a fresh one, tied to it by an identity matrix
+        if c in seen:
+            f = next(free)
+            n = x.shape[src.index(c)]
+            eyes.append((c + f, xp.eye(n, dtype=x.dtype, device=x.device)))
+            labels += f
+        else:
+            seen.add(c)
+            labels += c
+    spec = ",".join([src] + [s for s, _ in eyes]) + "->" + labels
+    return _backend.extra(xp, "einsum")(spec, x, *[e for _, e in eyes])
+
+
+def _einsum_embed_ref(x: np.ndarray, equation: str) -> np.ndarray:
+    src, dst = equation.split("->")
+    n = dict(zip(src, x.shape, strict=True))
+    out = np.zeros(tuple(n[c] for c in dst), dtype=x.dtype)
+    np.einsum(f"{dst}->{src}", out)[...] = x  # NumPy's diagonal view is writeable
+    return out
+
+
+def _einsum_embed_torch(x: Any, equation: str) -> Any:
+    import torch
+
+    src, dst = equation.split("->")
+    n = dict(zip(src, x.shape, strict=True))
+    out = torch.zeros(tuple(n[c] for c in dst), dtype=x.dtype)
+    torch.einsum(f"{dst}->{src}", out).copy_(x)  # torch's einsum returns the diagonal view here
+    return out
+
+
+_einsum_embed = def_op(
+    "_einsum_embed",
+    forward=_einsum_embed_fwd,
+    vjp=lambda g, ans, x, *, equation: einsum("->".join(equation.split("->")[::-1]), g),
+    jvp="linear",
+    params=(("equation", None),),
+    save=None,
+    method=False,
+    export=False,
+    samples=lambda rng, dt: [
+        Sample((rand(rng, (3,), dt),), {"equation": "i->ii"}),
+        Sample((rand(rng, (3, 2), dt),), {"equation": "ij->iji"}),
+        Sample((rand(rng, (2, 3), dt),), {"equation": "ij->jiij"}),
+    ],
+    ref=_einsum_embed_ref,
+    torch=_einsum_embed_torch,
+    doc="Place an array on diagonals: ``'ij->iji'`` gives out[i, j, k] = x[i, j] if k == i else "
+        "0 (the transpose of einsum's diagonal, ``'iji->ij'``, which is its vjp).",
+)
+
+
+# --------------------------------------------------------------------------------------------
+# Operators.
+
+
+def _matmul_operator(self: Tensor, other: Any) -> Any:
+    if other is None or isinstance(other, _PY_SCALARS):
+        return NotImplemented  # Python then raises "unsupported operand type(s) for @", as torch
+    return matmul(self, other)
+
+
+def _rmatmul_operator(self: Tensor, other: Any) -> Any:
+    if other is None or isinstance(other, _PY_SCALARS):
+        return NotImplemented
+    return matmul(other, self)
+
+
+Tensor.__matmul__ = _matmul_operator
+Tensor.__rmatmul__ = _rmatmul_operator
+EXPORTS["einsum"] = einsum
 
 __all__ = sorted(k for k in EXPORTS)
