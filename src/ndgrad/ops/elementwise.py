@@ -52,6 +52,7 @@ mul = def_op(
     vjp=(lambda g, ans, x, y: g * y, lambda g, ans, x, y: g * x),
     jvp="bilinear",
     inputs=("input", "other"),
+    save_for=((1,), (0,)),  # d/dx reads y only, d/dy reads x only
     promote="binary",
     inplace=True,
     samples=binary(),
@@ -70,6 +71,7 @@ div = def_op(
     vjp=(lambda g, ans, x, y: g / y, lambda g, ans, x, y: -g * x / (y * y)),
     jvp="elementwise",
     inputs=("input", "other"),
+    save_for=((1,), (0, 1)),  # d/dx reads y; d/dy reads x and y
     promote="float",
     inplace=True,
     samples=binary(low2=0.5, high2=2.0),
