@@ -406,10 +406,9 @@ def backward(tensors: Any, grad_tensors: Any = None, retain_graph: bool | None =
             if t._node is None:
                 only.add(t)
         nonleaf = {t._node: t for t in ins if t._node is not None}
-        captured = _run(roots, retain_graph, create_graph, nonleaf, True, only)
-        for node, g in captured.items():  # non-leaf inputs get .grad, as in PyTorch
-            t = nonleaf[node]
-            t._grad = (g if create_graph else _copy(g)) if t._grad is None else t._grad + g
+        for t in nonleaf.values():  # non-leaf inputs retain their grad, as in PyTorch
+            t.retain_grad()
+        _run(roots, retain_graph, create_graph, nonleaf, True, only)
         return
     _run(roots, retain_graph, create_graph, None, True)
 

@@ -51,15 +51,24 @@ class _Mode:
             @functools.wraps(fn)
             def gen(*args: Any, **kwargs: Any) -> Any:
                 g = fn(*args, **kwargs)
-                with self.clone():
-                    resp = g.send(None)
-                while True:
-                    try:
-                        with self.clone():
-                            req = yield resp
-                            resp = g.send(req)
-                    except StopIteration as e:
-                        return e.value
+                try:
+                    with self.clone():
+                        resp = g.send(None)
+                    while True:
+                        try:
+                            req = yield resp  # suspended: the caller's mode, not ours
+                        except GeneratorExit:
+                            with self.clone():
+                                g.close()
+                            raise
+                        except BaseException as exc:  # forwarded into the generator
+                            with self.clone():
+                                resp = g.throw(exc)
+                        else:
+                            with self.clone():
+                                resp = g.send(req)
+                except StopIteration as e:
+                    return e.value
 
             return gen  # type: ignore[return-value]
 

@@ -77,7 +77,7 @@ class _Ext:
     """Rarely used per-tensor state, kept out of the hot path (one object, made on demand)."""
 
     __slots__ = ("hooks", "post_hooks", "retains_grad", "acc_ref", "cut", "tangent", "name",
-                 "view_of")
+                 "view_of", "inference")
 
     def __init__(self) -> None:
         self.hooks: list | None = None
@@ -88,6 +88,7 @@ class _Ext:
         self.tangent: Tensor | None = None
         self.name: str | None = None
         self.view_of: tuple | None = None  # (base, index) for views made by x[index]
+        self.inference = False
 
 
 _new = object.__new__
@@ -220,7 +221,7 @@ class Tensor:
                     "hint: a gradient always has the shape of its tensor"
                 )
             if value.dtype is not self.dtype:
-                raise TypeError(
+                raise RuntimeError(
                     f"assigned grad has data of a different type: {value.dtype} for a "
                     f"{self.dtype} tensor; hint: convert it with .to({self.dtype})"
                 )
@@ -236,16 +237,20 @@ class Tensor:
 
     @requires_grad.setter
     def requires_grad(self, value: bool) -> None:
+        if self._node is not None:
+            raise _leaf_flag_error(bool(value))
         self.requires_grad_(value)
 
     def requires_grad_(self, requires_grad: bool = True) -> Tensor:
-        """Set ``requires_grad`` on a leaf in place; returns the tensor."""
+        """Set ``requires_grad`` on a leaf in place; returns the tensor.
+
+        On a non-leaf (which always requires grad) ``requires_grad_(True)`` does nothing, as in
+        PyTorch; ``requires_grad_(False)`` raises.
+        """
         if self._node is not None:
-            raise RuntimeError(
-                "you can only change requires_grad flags of leaf variables. If you want to use a "
-                "computed variable in a subgraph that doesn't require differentiation use "
-                "var_no_grad = var.detach()."
-            )
+            if requires_grad:
+                return self
+            raise _leaf_flag_error(False)
         if requires_grad:
             d = self.dtype
             if not (d.is_floating_point or d.is_complex):
@@ -499,13 +504,23 @@ class Tensor:
             "hint: use ndgrad.save / ndgrad.load or x.numpy()"
         )
 
-    @property
     def is_inference(self) -> bool:
-        return False
+        """True for tensors made inside ``inference_mode()``."""
+        return self._ext is not None and self._ext.inference
 
     @property
     def name(self) -> str | None:
         return None if self._ext is None else self._ext.name
+
+
+def _leaf_flag_error(requires_grad: bool) -> RuntimeError:
+    msg = "you can only change requires_grad flags of leaf variables."
+    if not requires_grad:
+        msg += (" If you want to use a computed variable in a subgraph that doesn't require "
+                "differentiation use var_no_grad = var.detach().")
+    else:
+        msg += " hint: a computed tensor already requires grad; use var.detach() to cut it."
+    return RuntimeError(msg)
 
 
 def _cut_reason(t: Tensor) -> str | None:

@@ -25,7 +25,7 @@ import numpy as np
 from .. import _backend
 from .._core import dtypes as _dt
 from .._core import forward_ad as _fw
-from .._core.grad_mode import _GRAD
+from .._core.grad_mode import _GRAD, _INFERENCE
 from .._core.node import Node
 from .._core.tensor import Tensor, _version_of, make
 
@@ -247,6 +247,8 @@ def apply(op: OpDef, args: Sequence[Any], params: dict = _EMPTY) -> Tensor:
             res = make(out)
             if mode is False:  # a user's no_grad (the engine's own no-grad is 0)
                 res._x().cut = "it was computed under no_grad()"
+                if _INFERENCE.get():
+                    res._x().inference = True
     else:
         res = make(out)
     if op.view:
@@ -288,6 +290,8 @@ def apply1(op: OpDef, a: Any) -> Tensor:
             res = make(out)
             if mode is False:
                 res._x().cut = "it was computed under no_grad()"
+                if _INFERENCE.get():
+                    res._x().inference = True
     else:
         res = make(out)
     if _fw.ACTIVE[0]:
@@ -382,6 +386,8 @@ def apply2(op: OpDef, a: Any, b: Any) -> Tensor:
             res = make(out)
             if mode is False:
                 res._x().cut = "it was computed under no_grad()"
+                if _INFERENCE.get():
+                    res._x().inference = True
     else:
         res = make(out)
     if _fw.ACTIVE[0]:
