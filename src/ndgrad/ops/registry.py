@@ -474,23 +474,35 @@ def apply_inplace(op: OpDef, self: Tensor, args: Sequence[Any], params: dict = _
     what = f"{op.name}_()"
     _check_inplace(self, what)
     recording = _grad_enabled() and op.differentiable
+    fw = _fw.ACTIVE[0]
     old = self
-    if recording and (self._requires_grad or any(
+    if fw or (recording and (self._requires_grad or any(
         isinstance(a, Tensor) and a._requires_grad for a in args
-    )):
-        # ``old`` stands for self's value before the write, with self's history.
+    ))):
+        # ``old`` stands for self's value before the write, with self's history (and tangent).
         data = self._data
         if 0 in op.save or (op.save_for and any(0 in p for p in op.save_for)):
             data = _backend.namespace(data).asarray(data, copy=True)
         old = make(data, self._requires_grad, self._node)
+        tangent = None if self._ext is None else self._ext.tangent
+        if tangent is not None:
+            _fw._set_tangent(old, tangent)
     out = apply(op, (old, *args), params)
     write_into(self, out._data, what)
     self._bump_version()
+    if fw:
+        tangent = None if out._ext is None else out._ext.tangent
+        if tangent is not None:
+            _fw._set_tangent(self, tangent)
     if out._requires_grad:
         self._node = out._node
         self._requires_grad = True
         if self._base is not None:
             _rebase_view(self)
+        else:  # views of self made before the write now see the new values: new history
+            regen = _VIEW_REBASE.get("regenerate")
+            if regen is not None:
+                regen(self)
     return self
 
 

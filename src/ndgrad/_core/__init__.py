@@ -1,0 +1,1 @@
+"""Core: Tensor, Node, engine, grad modes, forward-mode duals (no op knowledge)."""
