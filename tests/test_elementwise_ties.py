@@ -215,9 +215,16 @@ def test_in_place_forms_write_into_the_tensor():
 def test_comparisons_give_bool_tensors_and_dunders_call_them():
     x = ndgrad.tensor([1.0, 2.0, 3.0], requires_grad=True)
     y = ndgrad.tensor([3.0, 2.0, 1.0])
-    for got, want in ((x == y, [0, 1, 0]), (x != y, [1, 0, 1]), (x < y, [1, 0, 0]),
-                      (x <= y, [1, 1, 0]), (x > y, [0, 0, 1]), (x >= y, [0, 1, 1]),
-                      (x.less(2.5), [1, 1, 0]), (x.greater_equal(2), [0, 1, 1])):
+    for got, want in (
+        (x == y, [0, 1, 0]),
+        (x != y, [1, 0, 1]),
+        (x < y, [1, 0, 0]),
+        (x <= y, [1, 1, 0]),
+        (x > y, [0, 0, 1]),
+        (x >= y, [0, 1, 1]),
+        (x.less(2.5), [1, 1, 0]),
+        (x.greater_equal(2), [0, 1, 1]),
+    ):
         assert got.dtype is ndgrad.bool
         assert not got.requires_grad
         np.testing.assert_array_equal(got.numpy(), np.array(want, bool))
@@ -255,8 +262,9 @@ def test_logical_and_bit_operators():
     np.testing.assert_array_equal((a | b).numpy(), [True, True, False])
     np.testing.assert_array_equal((a ^ b).numpy(), [False, True, False])
     np.testing.assert_array_equal((~a).numpy(), [False, False, True])
-    np.testing.assert_array_equal(ndgrad.logical_not(ndgrad.tensor([0.0, 2.0])).numpy(),
-                                  [True, False])
+    np.testing.assert_array_equal(
+        ndgrad.logical_not(ndgrad.tensor([0.0, 2.0])).numpy(), [True, False]
+    )
     c = a.clone()
     c &= b
     np.testing.assert_array_equal(c.numpy(), [True, False, False])

@@ -142,8 +142,9 @@ def test_grad_fn_names_match_pytorch(x34):
     torch = _torch()
     keys = [1, slice(1, None), (slice(None), 2), (None, slice(0, 1)), [0, 1]]
     for key in keys:
-        names = [(lib.tensor(x34, requires_grad=True) * 1)[key].grad_fn.name()
-                 for lib in (torch, ndgrad)]
+        names = [
+            (lib.tensor(x34, requires_grad=True) * 1)[key].grad_fn.name() for lib in (torch, ndgrad)
+        ]
         assert names[1] == names[0], key
 
 
@@ -182,7 +183,8 @@ SETITEM_CASES = {
     "integer arrays": lambda lib, x, v: _set(x * 1, (lib.tensor([2, 0]),), v[1:]),
     "mask": lambda lib, x, v: _set(x * 1, x > 0, v[0, 0] * 3),
     "column of a zeros buffer": lambda lib, x, v: _set(
-        lib.zeros(3, 4, dtype=lib.float64), (slice(None), 0), v[:, 1] + x[0, :3]),
+        lib.zeros(3, 4, dtype=lib.float64), (slice(None), 0), v[:, 1] + x[0, :3]
+    ),
     "twice into one region": lambda lib, x, v: _set(_set(x * 2, 0, v[0]), (0, slice(1, 3)), 0.0),
 }
 
@@ -258,7 +260,8 @@ def test_setitem_with_a_value_that_does_not_broadcast_raises(x34):
 
 def test_setitem_with_an_index_array_needs_equal_dtypes_as_in_pytorch():
     ours, theirs = _raises_like_torch(
-        lambda lib: _set(lib.zeros(3), [0], lib.tensor([1.5], dtype=lib.float64)))
+        lambda lib: _set(lib.zeros(3), [0], lib.tensor([1.5], dtype=lib.float64))
+    )
     assert ours.startswith(theirs)
 
 
@@ -346,7 +349,7 @@ def test_inplace_through_transpose_and_unsqueeze_views(x34):
         y.t()[1].add_(x[0, :3])
         z = y.unsqueeze(0).permute(0, 2, 1)
         z[0, 1:3] *= 2
-        return y ** 2
+        return y**2
 
     assert_same_as_torch(f, x34)
 
@@ -491,8 +494,7 @@ def test_cat_and_stack_errors_match_pytorch(case):
 
 def test_stack_and_cat_skip_legacy_empty_tensors_like_pytorch():
     a = np.ones((2, 3))
-    assert_same_as_torch(
-        lambda lib, a: lib.cat([a, lib.zeros(0, dtype=lib.float64)], dim=1) * 2, a)
+    assert_same_as_torch(lambda lib, a: lib.cat([a, lib.zeros(0, dtype=lib.float64)], dim=1) * 2, a)
     assert_same_as_torch(lambda lib, a: lib.stack([a, a * 2], dim=-1), a)
 
 

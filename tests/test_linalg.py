@@ -17,8 +17,9 @@ try:
 except ImportError:  # pragma: no cover - torch is an optional test dependency
     torch = None
 
-needs_torch = pytest.mark.skipif(torch is None,
-                                 reason="PyTorch is not installed (pip install '.[torch]')")
+needs_torch = pytest.mark.skipif(
+    torch is None, reason="PyTorch is not installed (pip install '.[torch]')"
+)
 
 
 def _arrays(rng, *shapes):
@@ -32,8 +33,7 @@ def _both(fn_nd, fn_torch, arrays, *extra):
     out = fn_nd(*ours, *extra)
     tout = fn_torch(*theirs, *extra)
     assert tuple(out.shape) == tuple(tout.shape)
-    np.testing.assert_allclose(out.detach().numpy(), tout.detach().numpy(), rtol=1e-12,
-                               atol=1e-12)
+    np.testing.assert_allclose(out.detach().numpy(), tout.detach().numpy(), rtol=1e-12, atol=1e-12)
     v = np.random.default_rng(0).standard_normal(tuple(out.shape))
     out.backward(ndgrad.tensor(v))
     tout.backward(torch.tensor(v))
@@ -122,19 +122,23 @@ def test_matmul_forward_mode_is_the_product_rule():
     a, b, da, db = _arrays(rng, (2, 3), (3,), (2, 3), (3,))
     with forward_ad.dual_level():
         out = forward_ad.make_dual(ndgrad.tensor(a), ndgrad.tensor(da)) @ forward_ad.make_dual(
-            ndgrad.tensor(b), ndgrad.tensor(db))
+            ndgrad.tensor(b), ndgrad.tensor(db)
+        )
         tangent = forward_ad.unpack_dual(out).tangent
     np.testing.assert_allclose(tangent.numpy(), da @ b + a @ db, rtol=1e-12)
 
 
 @needs_torch
-@pytest.mark.parametrize(("name", "shapes"), [
-    ("mm", ((2, 3), (3, 4))),
-    ("bmm", ((5, 2, 3), (5, 3, 4))),
-    ("dot", ((3,), (3,))),
-    ("mv", ((2, 3), (3,))),
-    ("outer", ((3,), (4,))),
-])
+@pytest.mark.parametrize(
+    ("name", "shapes"),
+    [
+        ("mm", ((2, 3), (3, 4))),
+        ("bmm", ((5, 2, 3), (5, 3, 4))),
+        ("dot", ((3,), (3,))),
+        ("mv", ((2, 3), (3,))),
+        ("outer", ((3,), (4,))),
+    ],
+)
 def test_fixed_rank_products_equal_pytorch(name, shapes):
     rng = np.random.default_rng(5)
     _both(getattr(ndgrad, name), getattr(torch, name), _arrays(rng, *shapes))
@@ -199,16 +203,29 @@ ERROR_CASES = {
 @pytest.mark.parametrize("case", list(ERROR_CASES), ids=str)
 def test_shape_and_dtype_errors_are_pytorchs_with_a_hint(case):
     name, *arrays = ERROR_CASES[case]
-    _same_error(lambda: getattr(ndgrad, name)(*[ndgrad.tensor(a) for a in arrays]),
-                lambda: getattr(torch, name)(*[torch.from_numpy(a) for a in arrays]))
+    _same_error(
+        lambda: getattr(ndgrad, name)(*[ndgrad.tensor(a) for a in arrays]),
+        lambda: getattr(torch, name)(*[torch.from_numpy(a) for a in arrays]),
+    )
 
 
 @needs_torch
-@pytest.mark.parametrize(("name", "shape"), [("matmul", (3,)), ("mm", (2, 3)), ("bmm", (2, 2, 3)),
-                                             ("dot", (3,)), ("mv", (2, 3)), ("outer", (3,))])
+@pytest.mark.parametrize(
+    ("name", "shape"),
+    [
+        ("matmul", (3,)),
+        ("mm", (2, 3)),
+        ("bmm", (2, 2, 3)),
+        ("dot", (3,)),
+        ("mv", (2, 3)),
+        ("outer", (3,)),
+    ],
+)
 def test_a_python_number_as_second_operand_is_a_type_error(name, shape):
-    _same_error(lambda: getattr(ndgrad, name)(ndgrad.zeros(*shape), 2.0),
-                lambda: getattr(torch, name)(torch.zeros(*shape), 2.0))
+    _same_error(
+        lambda: getattr(ndgrad, name)(ndgrad.zeros(*shape), 2.0),
+        lambda: getattr(torch, name)(torch.zeros(*shape), 2.0),
+    )
 
 
 # ---------------------------------------------------------------- einsum
@@ -247,8 +264,11 @@ EINSUM_CASES = [
 @pytest.mark.parametrize(("equation", "shapes"), EINSUM_CASES, ids=lambda c: str(c))
 def test_einsum_values_and_gradients_equal_pytorch(equation, shapes):
     rng = np.random.default_rng(6)
-    _both(lambda *ops: ndgrad.einsum(equation, *ops),
-          lambda *ops: torch.einsum(equation, *ops), _arrays(rng, *shapes))
+    _both(
+        lambda *ops: ndgrad.einsum(equation, *ops),
+        lambda *ops: torch.einsum(equation, *ops),
+        _arrays(rng, *shapes),
+    )
 
 
 def test_einsum_takes_operands_as_one_list_and_the_sublist_form():
@@ -317,10 +337,11 @@ EINSUM_ERRORS = {
 @pytest.mark.parametrize("case", list(EINSUM_ERRORS), ids=str)
 def test_einsum_errors_are_pytorchs_with_a_hint(case):
     equation, shapes = EINSUM_ERRORS[case]
-    arrays = [np.zeros(s[:-1], np.float32) if s and s[-1] == "f4" else np.zeros(s)
-              for s in shapes]
-    _same_error(lambda: ndgrad.einsum(equation, *[ndgrad.tensor(a) for a in arrays]),
-                lambda: torch.einsum(equation, *[torch.from_numpy(a) for a in arrays]))
+    arrays = [np.zeros(s[:-1], np.float32) if s and s[-1] == "f4" else np.zeros(s) for s in shapes]
+    _same_error(
+        lambda: ndgrad.einsum(equation, *[ndgrad.tensor(a) for a in arrays]),
+        lambda: torch.einsum(equation, *[torch.from_numpy(a) for a in arrays]),
+    )
 
 
 def test_einsum_ellipsis_that_does_not_broadcast_is_an_error():
@@ -341,13 +362,17 @@ def test_einsum_without_operands_or_with_a_number_fails_as_in_pytorch():
 
 
 @needs_torch
-@pytest.mark.parametrize(("shape", "k"), [((3, 4), 0), ((4, 3), 1), ((2, 3, 3), -1),
-                                          ((3, 3), 5), ((3, 3), -5)])
+@pytest.mark.parametrize(
+    ("shape", "k"), [((3, 4), 0), ((4, 3), 1), ((2, 3, 3), -1), ((3, 3), 5), ((3, 3), -5)]
+)
 @pytest.mark.parametrize("name", ["tril", "triu"])
 def test_triangles_equal_pytorch(name, shape, k):
     rng = np.random.default_rng(10)
-    _both(lambda x: getattr(ndgrad, name)(x, k), lambda x: getattr(torch, name)(x, k),
-          _arrays(rng, shape))
+    _both(
+        lambda x: getattr(ndgrad, name)(x, k),
+        lambda x: getattr(torch, name)(x, k),
+        _arrays(rng, shape),
+    )
 
 
 def test_tril_in_place_records_history():
@@ -359,8 +384,19 @@ def test_tril_in_place_records_history():
 
 
 @needs_torch
-@pytest.mark.parametrize(("shape", "k"), [((4,), 0), ((3,), 2), ((3,), -1), ((3, 4), 0),
-                                          ((4, 3), 1), ((3, 4), -2), ((2, 3), 3), ((0,), 0)])
+@pytest.mark.parametrize(
+    ("shape", "k"),
+    [
+        ((4,), 0),
+        ((3,), 2),
+        ((3,), -1),
+        ((3, 4), 0),
+        ((4, 3), 1),
+        ((3, 4), -2),
+        ((2, 3), 3),
+        ((0,), 0),
+    ],
+)
 def test_diag_equals_pytorch(shape, k):
     rng = np.random.default_rng(11)
     _both(lambda x: ndgrad.diag(x, k), lambda x: torch.diag(x, k), _arrays(rng, shape))
@@ -385,8 +421,10 @@ def test_trace_of_integers_is_int64():
 
 @needs_torch
 def test_trace_of_bools_is_not_implemented_as_in_pytorch():
-    _same_error(lambda: ndgrad.trace(ndgrad.ones(2, 2, dtype=ndgrad.bool)),
-                lambda: torch.trace(torch.ones(2, 2, dtype=torch.bool)))
+    _same_error(
+        lambda: ndgrad.trace(ndgrad.ones(2, 2, dtype=ndgrad.bool)),
+        lambda: torch.trace(torch.ones(2, 2, dtype=torch.bool)),
+    )
 
 
 def test_integer_products_keep_their_dtype():

@@ -19,7 +19,7 @@ import numpy as np
 import pytest
 
 import ndgrad
-from ndgrad.autograd import forward_ad as fwAD
+from ndgrad.autograd import forward_ad as fwAD  # noqa: N812 - PyTorch docs' alias
 from ndgrad.ops import TABLE
 
 HAVE_TORCH = importlib.util.find_spec("torch") is not None
@@ -68,8 +68,9 @@ def value(op, s, pos, arrays):
     for i, a in zip(pos, arrays):
         args[i] = a
     with ndgrad.no_grad():
-        out = call(op, [ndgrad.tensor(a) if isinstance(a, np.ndarray) else a for a in args],
-                   s.kwargs)
+        out = call(
+            op, [ndgrad.tensor(a) if isinstance(a, np.ndarray) else a for a in args], s.kwargs
+        )
     return np.asarray(out.numpy(), dtype=np.float64)
 
 
@@ -98,25 +99,31 @@ def test_reverse_mode_matches_finite_differences(op):
         pos = grad_positions(op, s)
         args = to_args(s, pos)
         out = call(op, args, s.kwargs)
-        assert out.requires_grad and out.grad_fn is not None
+        assert out.requires_grad
+        assert out.grad_fn is not None
         v = rng.standard_normal(out.shape)
-        grads = ndgrad.autograd.grad(out, [args[i] for i in pos], ndgrad.tensor(v),
-                                     allow_unused=True, materialize_grads=True)
+        grads = ndgrad.autograd.grad(
+            out, [args[i] for i in pos], ndgrad.tensor(v), allow_unused=True, materialize_grads=True
+        )
         for k, i in enumerate(pos):
             x = s.args[i]
             g = grads[k]
-            assert tuple(g.shape) == x.shape and g.dtype is ndgrad.float64, (op.name, s.name)
+            assert tuple(g.shape) == x.shape, (op.name, s.name)
+            assert g.dtype is ndgrad.float64, (op.name, s.name)
             u = rng.standard_normal(x.shape)
             base = [s.args[j] for j in pos]
             plus = list(base)
             minus = list(base)
             plus[k] = np.asarray(x + EPS * u)
             minus[k] = np.asarray(x - EPS * u)
-            num = (np.sum(v * value(op, s, pos, plus)) - np.sum(v * value(op, s, pos, minus)))
+            num = np.sum(v * value(op, s, pos, plus)) - np.sum(v * value(op, s, pos, minus))
             num /= 2 * EPS
             ana = float(np.sum(g.numpy() * u))
             assert ana == pytest.approx(num, rel=tol(op, "rev", 1e-5), abs=1e-6), (
-                op.name, s.name, i)
+                op.name,
+                s.name,
+                i,
+            )
 
 
 @pytest.mark.parametrize("op", [o for o in DIFF_OPS if o.fwd_check], ids=lambda o: o.name)
@@ -137,8 +144,13 @@ def test_forward_mode_matches_finite_differences(op):
         num = (value(op, s, pos, plus) - value(op, s, pos, minus)) / (2 * EPS)
         assert tangent is not None, (op.name, s.name)
         assert tuple(tangent.shape) == tuple(out.shape)
-        np.testing.assert_allclose(tangent.numpy(), num, rtol=tol(op, "fwd", 1e-5), atol=1e-6,
-                                   err_msg=f"{op.name} {s.name}")
+        np.testing.assert_allclose(
+            tangent.numpy(),
+            num,
+            rtol=tol(op, "fwd", 1e-5),
+            atol=1e-6,
+            err_msg=f"{op.name} {s.name}",
+        )
 
 
 @pytest.mark.parametrize("op", [o for o in DIFF_OPS if o.second_order], ids=lambda o: o.name)
@@ -154,27 +166,31 @@ def test_second_order_matches_finite_differences(op):
         ws = [rng.standard_normal(s.args[i].shape) for i in pos]
         us = [rng.standard_normal(s.args[i].shape) for i in pos]
         inputs = [args[i] for i in pos]
-        g1 = ndgrad.autograd.grad(out, inputs, v, create_graph=True, allow_unused=True,
-                                  materialize_grads=True)
+        g1 = ndgrad.autograd.grad(
+            out, inputs, v, create_graph=True, allow_unused=True, materialize_grads=True
+        )
         h = sum((g * ndgrad.tensor(w)).sum() for g, w in zip(g1, ws))
         if not h.requires_grad:  # a linear op: every second derivative is zero
             continue
         g2 = ndgrad.autograd.grad(h, inputs, allow_unused=True, materialize_grads=True)
         ana = sum(float(np.sum(g.numpy() * u)) for g, u in zip(g2, us))
 
-        def first(arrays):
+        def first(arrays, s=s, pos=pos, v=v, ws=ws):
             a2 = list(s.args)
             for i, arr in zip(pos, arrays):
                 a2[i] = arr
             targs = to_args(type(s)(tuple(a2), s.kwargs, s.grad), pos)
             o = call(op, targs, s.kwargs)
-            gs = ndgrad.autograd.grad(o, [targs[i] for i in pos], v, allow_unused=True,
-                                      materialize_grads=True)
+            gs = ndgrad.autograd.grad(
+                o, [targs[i] for i in pos], v, allow_unused=True, materialize_grads=True
+            )
             return sum(float(np.sum(g.numpy() * w)) for g, w in zip(gs, ws))
 
         base = [s.args[i] for i in pos]
-        num = (first([np.asarray(b + EPS * u) for b, u in zip(base, us)])
-               - first([np.asarray(b - EPS * u) for b, u in zip(base, us)])) / (2 * EPS)
+        num = (
+            first([np.asarray(b + EPS * u) for b, u in zip(base, us)])
+            - first([np.asarray(b - EPS * u) for b, u in zip(base, us)])
+        ) / (2 * EPS)
         assert ana == pytest.approx(num, rel=tol(op, "second", 1e-4), abs=1e-5), (op.name, s.name)
 
 
@@ -188,14 +204,23 @@ def test_float32_gradients_are_float32_and_close_to_float64(op):
             args = to_args(s, pos)
             out = call(op, args, s.kwargs)
             v = rng.standard_normal(out.shape) if not results else results[0][1]
-            gs = ndgrad.autograd.grad(out, [args[i] for i in pos],
-                                      ndgrad.tensor(v.astype(out.detach().numpy().dtype)),
-                                      allow_unused=True, materialize_grads=True)
+            gs = ndgrad.autograd.grad(
+                out,
+                [args[i] for i in pos],
+                ndgrad.tensor(v.astype(out.detach().numpy().dtype)),
+                allow_unused=True,
+                materialize_grads=True,
+            )
             results.append((out, v, gs))
-        for g64, g32, i in zip(results[0][2], results[1][2], pos):
+        for g64, g32 in zip(results[0][2], results[1][2]):
             assert g32.dtype is ndgrad.float32, (op.name, g32.dtype)
-            np.testing.assert_allclose(g32.numpy(), g64.numpy(), rtol=tol(op, "f32", 2e-3),
-                                       atol=tol(op, "f32", 2e-3), err_msg=op.name)
+            np.testing.assert_allclose(
+                g32.numpy(),
+                g64.numpy(),
+                rtol=tol(op, "f32", 2e-3),
+                atol=tol(op, "f32", 2e-3),
+                err_msg=op.name,
+            )
 
 
 def _torch_fn(op):
@@ -230,19 +255,35 @@ def test_values_and_gradients_equal_pytorch(op):
             else:
                 targs.append(a)
         tout = fn(*targs, **s.kwargs)
-        np.testing.assert_allclose(out.detach().numpy(), tout.detach().numpy(), rtol=1e-10,
-                                   atol=1e-12, err_msg=f"{op.name} {s.name} forward")
+        np.testing.assert_allclose(
+            out.detach().numpy(),
+            tout.detach().numpy(),
+            rtol=1e-10,
+            atol=1e-12,
+            err_msg=f"{op.name} {s.name} forward",
+        )
         assert str(out.dtype).split(".")[-1] == str(tout.dtype).split(".")[-1], op.name
         if not pos or not tout.requires_grad:
             continue
         v = rng.standard_normal(tuple(out.shape))
-        ours = ndgrad.autograd.grad(out, [args[i] for i in pos], ndgrad.tensor(v),
-                                    allow_unused=True, materialize_grads=True)
-        theirs = torch.autograd.grad(tout, [targs[i] for i in pos], torch.from_numpy(v),
-                                     allow_unused=True, materialize_grads=True)
+        ours = ndgrad.autograd.grad(
+            out, [args[i] for i in pos], ndgrad.tensor(v), allow_unused=True, materialize_grads=True
+        )
+        theirs = torch.autograd.grad(
+            tout,
+            [targs[i] for i in pos],
+            torch.from_numpy(v),
+            allow_unused=True,
+            materialize_grads=True,
+        )
         for a, b, i in zip(ours, theirs, pos):
-            np.testing.assert_allclose(a.numpy(), b.numpy(), rtol=1e-9, atol=1e-12,
-                                       err_msg=f"{op.name} {s.name} grad of input {i}")
+            np.testing.assert_allclose(
+                a.numpy(),
+                b.numpy(),
+                rtol=1e-9,
+                atol=1e-12,
+                err_msg=f"{op.name} {s.name} grad of input {i}",
+            )
 
 
 @pytest.mark.skipif(not HAVE_STRICT, reason="array-api-strict is not installed")
@@ -258,16 +299,28 @@ def test_runs_on_array_api_strict(op):
         args = to_args(s, pos, wrap=xps.asarray)
         out = call(op, args, s.kwargs)
         assert type(out._data).__module__.startswith("array_api_strict"), op.name
-        np.testing.assert_allclose(np.asarray(out.detach()), ref.detach().numpy(), rtol=1e-12,
-                                   atol=1e-12, err_msg=op.name)
+        np.testing.assert_allclose(
+            np.asarray(out.detach()), ref.detach().numpy(), rtol=1e-12, atol=1e-12, err_msg=op.name
+        )
         if not pos:
             continue
         v = rng.standard_normal(tuple(out.shape))
-        g_ref = ndgrad.autograd.grad(ref, [ref_args[i] for i in pos], ndgrad.tensor(v),
-                                     allow_unused=True, materialize_grads=True)
-        g = ndgrad.autograd.grad(out, [args[i] for i in pos], ndgrad.as_tensor(xps.asarray(v)),
-                                 allow_unused=True, materialize_grads=True)
+        g_ref = ndgrad.autograd.grad(
+            ref,
+            [ref_args[i] for i in pos],
+            ndgrad.tensor(v),
+            allow_unused=True,
+            materialize_grads=True,
+        )
+        g = ndgrad.autograd.grad(
+            out,
+            [args[i] for i in pos],
+            ndgrad.as_tensor(xps.asarray(v)),
+            allow_unused=True,
+            materialize_grads=True,
+        )
         for a, b in zip(g, g_ref):
             assert type(a._data).__module__.startswith("array_api_strict"), op.name
-            np.testing.assert_allclose(np.asarray(a), b.numpy(), rtol=1e-12, atol=1e-12,
-                                       err_msg=op.name)
+            np.testing.assert_allclose(
+                np.asarray(a), b.numpy(), rtol=1e-12, atol=1e-12, err_msg=op.name
+            )

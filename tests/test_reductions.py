@@ -170,12 +170,15 @@ def test_max_of_nan_returns_nan_and_sends_the_gradient_to_it():
 # ------------------------------------------------------------------------------- prod
 
 
-@pytest.mark.parametrize("data", [
-    [2.0, 0.0, 3.0, 4.0],  # one zero: the gradient at it is the product of the others
-    [2.0, 0.0, 3.0, 0.0],  # two zeros: every first derivative is 0
-    [0.0, 0.0, 0.0, 5.0],
-    [[1.0, 0.0, 3.0], [0.0, 2.0, 0.0], [2.0, 5.0, 4.0]],
-])
+@pytest.mark.parametrize(
+    "data",
+    [
+        [2.0, 0.0, 3.0, 4.0],  # one zero: the gradient at it is the product of the others
+        [2.0, 0.0, 3.0, 0.0],  # two zeros: every first derivative is 0
+        [0.0, 0.0, 0.0, 5.0],
+        [[1.0, 0.0, 3.0], [0.0, 2.0, 0.0], [2.0, 5.0, 4.0]],
+    ],
+)
 def test_prod_gradient_with_zeros_matches_pytorch(data):
     x, t = both(data)
     np.testing.assert_allclose(grad_of(x.prod(), x), torch_grad_of(t.prod(), t))
@@ -194,14 +197,20 @@ def test_prod_gradient_at_a_single_zero_is_the_product_of_the_others():
     np.testing.assert_array_equal(x.grad.numpy(), [0.0, 24.0, 0.0, 0.0])
 
 
-@pytest.mark.parametrize("data", [
-    [[1.0, 0.0, 3.0], [0.0, 2.0, 0.0], [2.0, 5.0, 4.0]],
-    [[0.0, 0.0, 0.0], [1.5, 0.0, -2.0], [0.0, 7.0, 0.0]],
-])
+@pytest.mark.parametrize(
+    "data",
+    [
+        [[1.0, 0.0, 3.0], [0.0, 2.0, 0.0], [2.0, 5.0, 4.0]],
+        [[0.0, 0.0, 0.0], [1.5, 0.0, -2.0], [0.0, 7.0, 0.0]],
+    ],
+)
 def test_prod_second_order_with_zeros_matches_pytorch(data):
     w = np.arange(9.0).reshape(3, 3) - 4.0
-    for f in (lambda lib, x: x.prod(1).sum(), lambda lib, x: x.prod(),
-              lambda lib, x: x.prod(0).sum()):
+    for f in (
+        lambda lib, x: x.prod(1).sum(),
+        lambda lib, x: x.prod(),
+        lambda lib, x: x.prod(0).sum(),
+    ):
         ours, theirs = second_order(f, data, w)
         np.testing.assert_allclose(ours, theirs, atol=1e-12)
 
@@ -236,20 +245,23 @@ def test_mean_gradient_is_one_over_n():
     np.testing.assert_array_equal(grad_of(x.mean(1).sum(), x), torch_grad_of(t.mean(1).sum(), t))
 
 
-@pytest.mark.parametrize("call", [
-    lambda lib, x: lib.var(x),
-    lambda lib, x: x.var(True),
-    lambda lib, x: x.var(False),
-    lambda lib, x: x.var(1, True),
-    lambda lib, x: x.var(1, False, True),
-    lambda lib, x: x.var(0, unbiased=False),
-    lambda lib, x: x.var(dim=1, correction=0, keepdim=True),
-    lambda lib, x: x.var(correction=2),
-    lambda lib, x: lib.std(x, 1),
-    lambda lib, x: x.std(0, False),
-    lambda lib, x: x.std(unbiased=True),
-    lambda lib, x: x.std(dim=(0, 1), correction=0.5),
-])
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda lib, x: lib.var(x),
+        lambda lib, x: x.var(True),
+        lambda lib, x: x.var(False),
+        lambda lib, x: x.var(1, True),
+        lambda lib, x: x.var(1, False, True),
+        lambda lib, x: x.var(0, unbiased=False),
+        lambda lib, x: x.var(dim=1, correction=0, keepdim=True),
+        lambda lib, x: x.var(correction=2),
+        lambda lib, x: lib.std(x, 1),
+        lambda lib, x: x.std(0, False),
+        lambda lib, x: x.std(unbiased=True),
+        lambda lib, x: x.std(dim=(0, 1), correction=0.5),
+    ],
+)
 def test_var_and_std_accept_pytorch_signatures_and_legacy_unbiased(call):
     data = [[1.0, 2.0, 4.0], [3.0, -1.0, 0.5]]
     x, t = both(data)
@@ -416,27 +428,33 @@ def test_cumsum_of_integers_is_int64_and_dim_is_required():
 # ------------------------------------------------------------------------------- dims
 
 
-@pytest.mark.parametrize("call", [
-    lambda lib, x: x.sum(2),
-    lambda lib, x: x.mean(-3),
-    lambda lib, x: x.prod(2),
-    lambda lib, x: x.max(2),
-    lambda lib, x: x.amin(dim=(0, 5)),
-    lambda lib, x: x.argmax(2),
-    lambda lib, x: x.var(2),
-    lambda lib, x: x.std(dim=-3),
-    lambda lib, x: x.norm(dim=2),
-    lambda lib, x: lib.logsumexp(x, 2),
-    lambda lib, x: x.cumsum(2),
-    lambda lib, x: x.softmax(2),
-    lambda lib, x: x.log_softmax(-3),
-])
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda lib, x: x.sum(2),
+        lambda lib, x: x.mean(-3),
+        lambda lib, x: x.prod(2),
+        lambda lib, x: x.max(2),
+        lambda lib, x: x.amin(dim=(0, 5)),
+        lambda lib, x: x.argmax(2),
+        lambda lib, x: x.var(2),
+        lambda lib, x: x.std(dim=-3),
+        lambda lib, x: x.norm(dim=2),
+        lambda lib, x: lib.logsumexp(x, 2),
+        lambda lib, x: x.cumsum(2),
+        lambda lib, x: x.softmax(2),
+        lambda lib, x: x.log_softmax(-3),
+    ],
+)
 def test_dim_out_of_range_raises_index_error_like_pytorch(call):
     x, t = both([[1.0, 2.0], [3.0, 4.0]])
     with pytest.raises(IndexError):
         call(torch, t)
-    with pytest.raises(IndexError, match=r"Dimension out of range \(expected to be in range of "
-                                         r"\[-2, 1\], but got"):
+    with pytest.raises(
+        IndexError,
+        match=r"Dimension out of range \(expected to be in range of "
+        r"\[-2, 1\], but got",
+    ):
         call(ndgrad, x)
 
 

@@ -13,9 +13,8 @@ from __future__ import annotations
 
 import builtins
 
-from ._core import dtypes as _dtypes
+from ._core.dtypes import bool_ as bool  # noqa: A004 - PyTorch's name
 from ._core.dtypes import (
-    bool_ as bool,  # noqa: A001 - PyTorch's name
     complex64,
     complex128,
     dtype,
@@ -66,7 +65,6 @@ from ._core.grad_mode import (
 )
 from ._core.printing import set_printoptions
 from ._core.tensor import Size, Tensor, device
-from . import ops as _ops
 from .ops import EXPORTS as _EXPORTS
 
 globals().update(_EXPORTS)
@@ -88,8 +86,75 @@ def is_tensor(obj: object) -> builtins.bool:
     return isinstance(obj, Tensor)
 
 
-def numel(input: Tensor) -> builtins.int:  # noqa: A002
+def numel(input: Tensor) -> builtins.int:
     return input.numel()
 
 
 __version__ = "0.1.0"
+
+__all__ = [
+    "bool",
+    "complex64",
+    "complex128",
+    "dtype",
+    "float16",
+    "float32",
+    "float64",
+    "get_default_dtype",
+    "int8",
+    "int16",
+    "int32",
+    "int64",
+    "set_default_dtype",
+    "uint8",
+    "arange",
+    "as_tensor",
+    "empty",
+    "empty_like",
+    "eye",
+    "from_numpy",
+    "full",
+    "full_like",
+    "get_default_device",
+    "initial_seed",
+    "linspace",
+    "manual_seed",
+    "ones",
+    "ones_like",
+    "rand",
+    "rand_like",
+    "randint",
+    "randn",
+    "randn_like",
+    "seed",
+    "set_default_device",
+    "tensor",
+    "zeros",
+    "zeros_like",
+    "enable_grad",
+    "inference_mode",
+    "is_grad_enabled",
+    "is_inference_mode_enabled",
+    "no_grad",
+    "set_grad_enabled",
+    "Size",
+    "Tensor",
+    "device",
+    "set_printoptions",
+    "autograd",
+    "cuda",
+    "nn",
+    "optim",
+    "return_types",
+    "half",
+    "float",
+    "double",
+    "long",
+    "int",
+    "cfloat",
+    "cdouble",
+    "is_tensor",
+    "numel",
+    "__version__",
+]
+__all__ += sorted(_EXPORTS)  # every op of the table: ndgrad.sin, ndgrad.matmul, ...

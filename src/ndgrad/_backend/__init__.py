@@ -12,7 +12,8 @@ backends, otherwise a clear error naming the op and the backend.
 from __future__ import annotations
 
 import math
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 
@@ -72,7 +73,7 @@ def to_numpy(a: Any) -> np.ndarray:
         return np.asarray(a.compute())
     try:
         return np.from_dlpack(a)
-    except Exception:  # noqa: BLE001 - fall back to the buffer protocol / __array__
+    except Exception:
         return np.asarray(a)
 
 
@@ -123,9 +124,7 @@ def extra(xp: Any, name: str) -> Callable[..., Any]:
 
         def host(*args: Any, **kw: Any) -> Any:
             dev = next((a.device for a in args if hasattr(a, "device")), None)
-            out = _NUMPY_EXTRAS[name](
-                *[to_numpy(a) if is_array(a) else a for a in args], **kw
-            )
+            out = _NUMPY_EXTRAS[name](*[to_numpy(a) if is_array(a) else a for a in args], **kw)
             return xp.asarray(np.asarray(out), device=dev) if dev is not None else xp.asarray(out)
 
         return host

@@ -17,7 +17,7 @@ recorded, which is all that higher-order derivatives need.
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -154,15 +154,19 @@ def _needed(deps: dict, roots: list, targets: set) -> set:
                     stack.append(e)
     need = set()
     for v in reversed(order):
-        if v in targets:
-            need.add(v)
-        elif type(v) is Node and any(e is not None and e in need for e in v.next):
+        if v in targets or type(v) is Node and any(e is not None and e in need for e in v.next):
             need.add(v)
     return need
 
 
-def _run(roots: list, retain_graph: bool, create_graph: bool, capture: dict | None,
-         accumulate: bool, accumulate_only: set | None = None) -> dict:
+def _run(
+    roots: list,
+    retain_graph: bool,
+    create_graph: bool,
+    capture: dict | None,
+    accumulate: bool,
+    accumulate_only: set | None = None,
+) -> dict:
     """Run backward from ``roots``; return {vertex: grad} for the vertices in ``capture``."""
     deps: dict = {}
     stack = []
@@ -276,11 +280,19 @@ def _call_rules(v: Node, g: Tensor, nxt: tuple, need: set | None, create_graph: 
             i += 1
         args = saved
         if stub and op.stubs:
-            args = [ShapeOnly(_meta(meta, i, g)) if a is None and (
-                meta is None or meta[i] is not None) else a for i, a in enumerate(saved)]
+            args = [
+                ShapeOnly(_meta(meta, i, g))
+                if a is None and (meta is None or meta[i] is not None)
+                else a
+                for i, a in enumerate(saved)
+            ]
     elif op.stubs:
-        args = [ShapeOnly(_meta(meta, i, g)) if e is not None or (
-            meta is not None and meta[i] is not None) else None for i, e in enumerate(nxt)]
+        args = [
+            ShapeOnly(_meta(meta, i, g))
+            if e is not None or (meta is not None and meta[i] is not None)
+            else None
+            for i, e in enumerate(nxt)
+        ]
     else:
         n = len(nxt)
         args = _NONES[n] if n < 16 else (None,) * n
@@ -362,7 +374,9 @@ def _accumulate(leaf: Tensor, g: Tensor, create_graph: bool, borrowed: set) -> N
     cur = leaf._grad
     if cur is None:
         d = g._data
-        owned = type(d) is _ndarray and d.base is None and d.flags.writeable and id(d) not in borrowed
+        owned = (
+            type(d) is _ndarray and d.base is None and d.flags.writeable and id(d) not in borrowed
+        )
         if owned:
             borrowed.add(id(d))
             leaf._grad = g
@@ -386,8 +400,13 @@ def _accumulate(leaf: Tensor, g: Tensor, create_graph: bool, borrowed: set) -> N
 # Public entry points (re-exported by ndgrad.autograd).
 
 
-def backward(tensors: Any, grad_tensors: Any = None, retain_graph: bool | None = None,
-             create_graph: bool = False, inputs: Any = None) -> None:
+def backward(
+    tensors: Any,
+    grad_tensors: Any = None,
+    retain_graph: bool | None = None,
+    create_graph: bool = False,
+    inputs: Any = None,
+) -> None:
     """Accumulate gradients of ``tensors`` into the ``.grad`` of the leaves of the graph."""
     outputs = _as_list(tensors)
     grads = _as_list(grad_tensors) if grad_tensors is not None else None
@@ -413,9 +432,17 @@ def backward(tensors: Any, grad_tensors: Any = None, retain_graph: bool | None =
     _run(roots, retain_graph, create_graph, None, True)
 
 
-def grad(outputs: Any, inputs: Any, grad_outputs: Any = None, retain_graph: bool | None = None,
-         create_graph: bool = False, only_inputs: bool = True, allow_unused: bool | None = None,
-         is_grads_batched: bool = False, materialize_grads: bool = False) -> tuple:
+def grad(
+    outputs: Any,
+    inputs: Any,
+    grad_outputs: Any = None,
+    retain_graph: bool | None = None,
+    create_graph: bool = False,
+    only_inputs: bool = True,
+    allow_unused: bool | None = None,
+    is_grads_batched: bool = False,
+    materialize_grads: bool = False,
+) -> tuple:
     """Return d(outputs)/d(inputs) (weighted by ``grad_outputs``) without touching ``.grad``."""
     outs = _as_list(outputs)
     single = isinstance(inputs, Tensor)

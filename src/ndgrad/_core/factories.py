@@ -7,7 +7,8 @@ from one NumPy ``Generator``, seeded by ``manual_seed``.
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 
@@ -16,10 +17,31 @@ from . import dtypes as _dt
 from .tensor import Tensor, device, make
 
 __all__ = [
-    "tensor", "as_tensor", "from_numpy", "zeros", "ones", "full", "empty", "zeros_like",
-    "ones_like", "full_like", "empty_like", "rand_like", "randn_like", "arange", "linspace", "eye",
-    "rand", "randn", "randint", "manual_seed", "seed", "initial_seed", "get_rng",
-    "set_default_device", "get_default_device",
+    "tensor",
+    "as_tensor",
+    "from_numpy",
+    "zeros",
+    "ones",
+    "full",
+    "empty",
+    "zeros_like",
+    "ones_like",
+    "full_like",
+    "empty_like",
+    "rand_like",
+    "randn_like",
+    "arange",
+    "linspace",
+    "eye",
+    "rand",
+    "randn",
+    "randint",
+    "manual_seed",
+    "seed",
+    "initial_seed",
+    "get_rng",
+    "set_default_device",
+    "get_default_device",
 ]
 
 _RNG = [np.random.default_rng(0), 0]
@@ -152,13 +174,25 @@ def _to_py(data: Any) -> Any:
     if not any(isinstance(x, Tensor) for x in _flatten(data)):
         return data
     return np.asarray(
-        [np.asarray(x) if isinstance(x, Tensor) else _to_py(x) if isinstance(x, (list, tuple))
-         else x for x in data]
+        [
+            np.asarray(x)
+            if isinstance(x, Tensor)
+            else _to_py(x)
+            if isinstance(x, (list, tuple))
+            else x
+            for x in data
+        ]
     )
 
 
-def tensor(data: Any, *, dtype: Any = None, device: Any = None,
-           requires_grad: bool = False, pin_memory: bool = False) -> Tensor:
+def tensor(
+    data: Any,
+    *,
+    dtype: Any = None,
+    device: Any = None,
+    requires_grad: bool = False,
+    pin_memory: bool = False,
+) -> Tensor:
     """A new leaf tensor holding a copy of ``data``.
 
     Example:
@@ -238,14 +272,24 @@ def empty(*size: Any, dtype: Any = None, device: Any = None, requires_grad: bool
     return _finish(np.empty(_shape(size), _fdt(dtype)), None, device, requires_grad)
 
 
-def full(size: Any, fill_value: Any, *, dtype: Any = None, device: Any = None,
-         requires_grad: bool = False) -> Tensor:
+def full(
+    size: Any,
+    fill_value: Any,
+    *,
+    dtype: Any = None,
+    device: Any = None,
+    requires_grad: bool = False,
+) -> Tensor:
     """A tensor filled with ``fill_value``; its dtype follows the value like PyTorch's."""
     if dtype is None:
-        dtype = (_dt.bool_ if isinstance(fill_value, bool) else _dt.int64
-                 if isinstance(fill_value, int) else None)
-    return _finish(np.full(_shape((size,)), fill_value, _fdt(dtype)), None, device,
-                   requires_grad)
+        dtype = (
+            _dt.bool_
+            if isinstance(fill_value, bool)
+            else _dt.int64
+            if isinstance(fill_value, int)
+            else None
+        )
+    return _finish(np.full(_shape((size,)), fill_value, _fdt(dtype)), None, device, requires_grad)
 
 
 def _like(t: Tensor, fill: str, dtype: Any, value: Any = None) -> Any:
@@ -263,76 +307,136 @@ def _like(t: Tensor, fill: str, dtype: Any, value: Any = None) -> Any:
     return xp.full(shape, value, dtype=d)
 
 
-def zeros_like(input: Tensor, *, dtype: Any = None, device: Any = None,  # noqa: A002
-               requires_grad: bool = False) -> Tensor:
+def zeros_like(
+    input: Tensor,
+    *,
+    dtype: Any = None,
+    device: Any = None,
+    requires_grad: bool = False,
+) -> Tensor:
     return _finish(_like(input, "zeros", dtype), None, device, requires_grad)
 
 
-def ones_like(input: Tensor, *, dtype: Any = None, device: Any = None,  # noqa: A002
-              requires_grad: bool = False) -> Tensor:
+def ones_like(
+    input: Tensor,
+    *,
+    dtype: Any = None,
+    device: Any = None,
+    requires_grad: bool = False,
+) -> Tensor:
     return _finish(_like(input, "ones", dtype), None, device, requires_grad)
 
 
-def empty_like(input: Tensor, *, dtype: Any = None, device: Any = None,  # noqa: A002
-               requires_grad: bool = False) -> Tensor:
+def empty_like(
+    input: Tensor,
+    *,
+    dtype: Any = None,
+    device: Any = None,
+    requires_grad: bool = False,
+) -> Tensor:
     return _finish(_like(input, "empty", dtype), None, device, requires_grad)
 
 
-def full_like(input: Tensor, fill_value: Any, *, dtype: Any = None,  # noqa: A002
-              device: Any = None, requires_grad: bool = False) -> Tensor:
+def full_like(
+    input: Tensor,
+    fill_value: Any,
+    *,
+    dtype: Any = None,
+    device: Any = None,
+    requires_grad: bool = False,
+) -> Tensor:
     return _finish(_like(input, "full", dtype, fill_value), None, device, requires_grad)
 
 
-def rand_like(input: Tensor, *, dtype: Any = None, requires_grad: bool = False) -> Tensor:  # noqa: A002
+def rand_like(input: Tensor, *, dtype: Any = None, requires_grad: bool = False) -> Tensor:
     return rand(tuple(input.shape), dtype=dtype or input.dtype, requires_grad=requires_grad)
 
 
-def randn_like(input: Tensor, *, dtype: Any = None, requires_grad: bool = False) -> Tensor:  # noqa: A002
+def randn_like(input: Tensor, *, dtype: Any = None, requires_grad: bool = False) -> Tensor:
     return randn(tuple(input.shape), dtype=dtype or input.dtype, requires_grad=requires_grad)
 
 
-def arange(start: Any, end: Any = None, step: Any = 1, *, dtype: Any = None,
-           device: Any = None, requires_grad: bool = False) -> Tensor:
+def arange(
+    start: Any,
+    end: Any = None,
+    step: Any = 1,
+    *,
+    dtype: Any = None,
+    device: Any = None,
+    requires_grad: bool = False,
+) -> Tensor:
     """Values from ``start`` to ``end`` (exclusive) by ``step``: int64 for ints, else float."""
     if end is None:
         start, end = 0, start
     if dtype is None:
         ints = all(isinstance(v, (int, np.integer)) for v in (start, end, step))
         dtype = _dt.int64 if ints else _dt.get_default_dtype()
-    return _finish(np.arange(start, end, step, dtype=_dt.to_np_dtype(dtype)), None, device,
-                   requires_grad)
+    return _finish(
+        np.arange(start, end, step, dtype=_dt.to_np_dtype(dtype)), None, device, requires_grad
+    )
 
 
-def linspace(start: float, end: float, steps: int, *, dtype: Any = None, device: Any = None,
-             requires_grad: bool = False) -> Tensor:
+def linspace(
+    start: float,
+    end: float,
+    steps: int,
+    *,
+    dtype: Any = None,
+    device: Any = None,
+    requires_grad: bool = False,
+) -> Tensor:
     """``steps`` evenly spaced values from ``start`` to ``end`` inclusive."""
     return _finish(np.linspace(start, end, steps, dtype=_fdt(dtype)), None, device, requires_grad)
 
 
-def eye(n: int, m: int | None = None, *, dtype: Any = None, device: Any = None,
-        requires_grad: bool = False) -> Tensor:
+def eye(
+    n: int,
+    m: int | None = None,
+    *,
+    dtype: Any = None,
+    device: Any = None,
+    requires_grad: bool = False,
+) -> Tensor:
     """The identity matrix (``n`` x ``m``)."""
     return _finish(np.eye(n, m, dtype=_fdt(dtype)), None, device, requires_grad)
 
 
-def rand(*size: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False,
-         generator: Any = None) -> Tensor:
+def rand(
+    *size: Any,
+    dtype: Any = None,
+    device: Any = None,
+    requires_grad: bool = False,
+    generator: Any = None,
+) -> Tensor:
     """Uniform samples on [0, 1)."""
     g = generator or _RNG[0]
     a = g.random(_shape(size), dtype=np.float64).astype(_fdt(dtype))
     return _finish(a, None, device, requires_grad)
 
 
-def randn(*size: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False,
-          generator: Any = None) -> Tensor:
+def randn(
+    *size: Any,
+    dtype: Any = None,
+    device: Any = None,
+    requires_grad: bool = False,
+    generator: Any = None,
+) -> Tensor:
     """Standard normal samples."""
     g = generator or _RNG[0]
     a = g.standard_normal(_shape(size)).astype(_fdt(dtype))
     return _finish(a, None, device, requires_grad)
 
 
-def randint(low: int, high: int | None = None, size: Any = None, *, dtype: Any = None,
-            device: Any = None, requires_grad: bool = False, generator: Any = None) -> Tensor:
+def randint(
+    low: int,
+    high: int | None = None,
+    size: Any = None,
+    *,
+    dtype: Any = None,
+    device: Any = None,
+    requires_grad: bool = False,
+    generator: Any = None,
+) -> Tensor:
     """Random integers in [low, high) (int64 unless ``dtype``): ``randint(10, (3,))``."""
     if size is None:
         if isinstance(high, (tuple, list)):

@@ -20,8 +20,14 @@ from __future__ import annotations
 import weakref
 from typing import Any, NamedTuple
 
-__all__ = ["dual_level", "make_dual", "unpack_dual", "UnpackedDualTensor", "enter_dual_level",
-           "exit_dual_level"]
+__all__ = [
+    "dual_level",
+    "make_dual",
+    "unpack_dual",
+    "UnpackedDualTensor",
+    "enter_dual_level",
+    "exit_dual_level",
+]
 
 ACTIVE = [0]  # how many dual levels are open; the op dispatch looks here first (one list read)
 _DUALS: list[list] = []
@@ -121,9 +127,7 @@ def _primal(t: Any) -> Any:
 
 def propagate(op: Any, res: Any, args: Any, tensors: list, params: dict) -> None:
     """Give ``res`` the tangent of ``op`` at ``args`` (called by the dispatch when AD is on)."""
-    tangents = [
-        None if t is None or t._ext is None else t._ext.tangent for t in tensors
-    ]
+    tangents = [None if t is None or t._ext is None else t._ext.tangent for t in tensors]
     if all(t is None for t in tangents):
         return
     if not op.differentiable:

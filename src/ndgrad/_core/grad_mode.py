@@ -10,10 +10,17 @@ from __future__ import annotations
 import contextvars
 import functools
 import inspect
-from typing import Any, Callable, TypeVar
+from collections.abc import Callable
+from typing import Any, TypeVar
 
-__all__ = ["no_grad", "enable_grad", "set_grad_enabled", "is_grad_enabled", "inference_mode",
-           "is_inference_mode_enabled"]
+__all__ = [
+    "no_grad",
+    "enable_grad",
+    "set_grad_enabled",
+    "is_grad_enabled",
+    "inference_mode",
+    "is_inference_mode_enabled",
+]
 
 _GRAD = contextvars.ContextVar("ndgrad_grad_enabled", default=True)
 _INFERENCE = contextvars.ContextVar("ndgrad_inference_mode", default=False)

@@ -16,8 +16,10 @@ second backward says why it cannot run instead of failing somewhere deeper.
 
 from __future__ import annotations
 
+import contextlib
 import weakref
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 __all__ = ["Node", "AccumulateGrad", "RemovableHandle"]
 
@@ -32,10 +34,8 @@ class RemovableHandle:
         self._fn = fn
 
     def remove(self) -> None:
-        try:
+        with contextlib.suppress(ValueError):
             self._list.remove(self._fn)
-        except ValueError:
-            pass
 
     def __enter__(self) -> RemovableHandle:
         return self
@@ -67,11 +67,30 @@ class Node:
     dtype) of each tensor argument, ``x`` hooks and retain_grad state (None unless used).
     """
 
-    __slots__ = ("op", "next", "saved", "vers", "ans", "params", "meta", "x", "ans_vc",
-                 "__weakref__")
+    __slots__ = (
+        "op",
+        "next",
+        "saved",
+        "vers",
+        "ans",
+        "params",
+        "meta",
+        "x",
+        "ans_vc",
+        "__weakref__",
+    )
 
-    def __init__(self, op: Any, nxt: tuple, saved: Any, vers: Any, ans: Any, params: dict,
-                 meta: tuple, ans_vc: list | None = None) -> None:
+    def __init__(
+        self,
+        op: Any,
+        nxt: tuple,
+        saved: Any,
+        vers: Any,
+        ans: Any,
+        params: dict,
+        meta: tuple,
+        ans_vc: list | None = None,
+    ) -> None:
         self.op = op
         self.next = nxt
         self.saved = saved

@@ -12,20 +12,33 @@ from . import dtypes as _dt
 _PRINT = {"precision": 4, "threshold": 1000, "edgeitems": 3, "linewidth": 80, "sci_mode": None}
 
 
-def set_printoptions(precision: int | None = None, threshold: int | None = None,
-                     edgeitems: int | None = None, linewidth: int | None = None,
-                     sci_mode: bool | None = None, profile: str | None = None) -> None:
+def set_printoptions(
+    precision: int | None = None,
+    threshold: int | None = None,
+    edgeitems: int | None = None,
+    linewidth: int | None = None,
+    sci_mode: bool | None = None,
+    profile: str | None = None,
+) -> None:
     """As ``torch.set_printoptions``."""
-    for k, v in (("precision", precision), ("threshold", threshold), ("edgeitems", edgeitems),
-                 ("linewidth", linewidth), ("sci_mode", sci_mode)):
+    for k, v in (
+        ("precision", precision),
+        ("threshold", threshold),
+        ("edgeitems", edgeitems),
+        ("linewidth", linewidth),
+        ("sci_mode", sci_mode),
+    ):
         if v is not None:
             _PRINT[k] = v
 
 
 def _format(a: np.ndarray, indent: int) -> str:
     kw: dict[str, Any] = {
-        "separator": ", ", "prefix": " " * indent, "threshold": _PRINT["threshold"],
-        "edgeitems": _PRINT["edgeitems"], "max_line_width": _PRINT["linewidth"],
+        "separator": ", ",
+        "prefix": " " * indent,
+        "threshold": _PRINT["threshold"],
+        "edgeitems": _PRINT["edgeitems"],
+        "max_line_width": _PRINT["linewidth"],
     }
     if a.dtype.kind == "f" and a.size:
         finite = a[np.isfinite(a)]
@@ -38,15 +51,24 @@ def _format(a: np.ndarray, indent: int) -> str:
             sci = amax >= 1e8 or (amin > 0 and (amax / amin > 1000.0 or amin < 1e-4)) and not ints
         p = _PRINT["precision"]
         if sci:
+
             def one(v: Any) -> str:
                 return np.format_float_scientific(v, precision=p, unique=False, exp_digits=2)
         elif ints:
+
             def one(v: Any) -> str:
-                return "nan" if v != v else ("inf" if v > 0 else "-inf") if np.isinf(v) else (
-                    f"{v:.0f}." if v != 0 or not np.signbit(v) else "-0.")
+                return (
+                    "nan"
+                    if v != v
+                    else ("inf" if v > 0 else "-inf")
+                    if np.isinf(v)
+                    else (f"{v:.0f}." if v != 0 or not np.signbit(v) else "-0.")
+                )
         else:
+
             def one(v: Any) -> str:
                 return f"{v:.{p}f}"
+
         shown = a if a.size <= _PRINT["threshold"] else _edges(a)
         width = max(len(one(v)) for v in shown.ravel()) if shown.size else 0
         kw["formatter"] = {"float_kind": lambda v: one(v).rjust(width)}

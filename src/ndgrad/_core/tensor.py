@@ -8,7 +8,8 @@ attached by the op table (``ndgrad.ops``); this file holds what is not an op.
 from __future__ import annotations
 
 import warnings
-from typing import Any, Callable, Iterator
+from collections.abc import Callable, Iterator
+from typing import Any
 
 import numpy as np
 
@@ -38,26 +39,26 @@ class device:  # noqa: N801 - PyTorch's name
 
     __slots__ = ("type", "index")
 
-    def __init__(self, type: Any = "cpu", index: int | None = None) -> None:  # noqa: A002
-        if isinstance(type, device):
-            type, index = type.type, type.index
-        type = str(type)
-        if ":" in type:
-            type, idx = type.split(":", 1)
+    def __init__(self, type: Any = "cpu", index: int | None = None) -> None:
+        kind = type
+        if isinstance(kind, device):
+            kind, index = kind.type, kind.index
+        kind = str(kind)
+        if ":" in kind:
+            kind, idx = kind.split(":", 1)
             index = int(idx)
-        if type not in ("cpu", "cuda"):
+        if kind not in ("cpu", "cuda"):
             raise RuntimeError(
-                f"Expected one of cpu, cuda device type at start of device string: {type}"
+                f"Expected one of cpu, cuda device type at start of device string: {kind}; "
+                "hint: use 'cpu' (or 'cuda' with the GPU backend)"
             )
-        self.type = type
+        self.type = kind
         self.index = index
 
     def __eq__(self, other: object) -> bool:
         if isinstance(other, str):
             other = device(other)
-        return (
-            isinstance(other, device) and self.type == other.type and self.index == other.index
-        )
+        return isinstance(other, device) and self.type == other.type and self.index == other.index
 
     def __hash__(self) -> int:
         return hash((self.type, self.index))
@@ -76,8 +77,17 @@ _CPU = device("cpu")
 class _Ext:
     """Rarely used per-tensor state, kept out of the hot path (one object, made on demand)."""
 
-    __slots__ = ("hooks", "post_hooks", "retains_grad", "acc_ref", "cut", "tangent", "name",
-                 "view_of", "inference")
+    __slots__ = (
+        "hooks",
+        "post_hooks",
+        "retains_grad",
+        "acc_ref",
+        "cut",
+        "tangent",
+        "name",
+        "view_of",
+        "inference",
+    )
 
     def __init__(self) -> None:
         self.hooks: list | None = None
@@ -137,8 +147,11 @@ class Tensor:
             src = _tensor(args[0], dtype=dtype or _dt.get_default_dtype())
         else:
             shape = tuple(args[0]) if len(args) == 1 and not isinstance(args[0], int) else args
-            src = make(np.zeros(shape, dtype=(dtype and _dt.to_np_dtype(dtype))
-                                or _dt.get_default_dtype().np))
+            src = make(
+                np.zeros(
+                    shape, dtype=(dtype and _dt.to_np_dtype(dtype)) or _dt.get_default_dtype().np
+                )
+            )
         self._data = src._data
         self._grad = None
         self._requires_grad = False
@@ -331,8 +344,13 @@ class Tensor:
         return _backend.namespace(self._data)
 
     # ------------------------------------------------------------------ autograd methods
-    def backward(self, gradient: Any = None, retain_graph: bool | None = None,
-                 create_graph: bool = False, inputs: Any = None) -> None:
+    def backward(
+        self,
+        gradient: Any = None,
+        retain_graph: bool | None = None,
+        create_graph: bool = False,
+        inputs: Any = None,
+    ) -> None:
         """Accumulate d(self)/d(leaf), weighted by ``gradient``, into every leaf's ``.grad``.
 
         For a one-element tensor ``gradient`` may be left out (it is 1). For any other shape it is
@@ -340,8 +358,9 @@ class Tensor:
         """
         from .engine import backward as _backward
 
-        _backward((self,), None if gradient is None else (gradient,), retain_graph,
-                  create_graph, inputs)
+        _backward(
+            (self,), None if gradient is None else (gradient,), retain_graph, create_graph, inputs
+        )
 
     def detach(self) -> Tensor:
         """A tensor with the same data, cut from the graph (shares the version counter)."""
@@ -401,15 +420,13 @@ class Tensor:
         return RemovableHandle(lst, hook)
 
     def register_post_accumulate_grad_hook(self, hook: Callable[[Tensor], None]) -> RemovableHandle:
-        """Call ``hook(tensor)`` after a gradient has been accumulated into this leaf's ``.grad``."""
+        """Call ``hook(tensor)`` after a gradient was accumulated into this leaf's ``.grad``."""
         if self._node is not None:
             raise RuntimeError(
                 "post accumulate grad hooks cannot be registered on non-leaf tensors"
             )
         if not self._requires_grad:
-            raise RuntimeError(
-                "cannot register a hook on a tensor that doesn't require gradient"
-            )
+            raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
         e = self._x()
         if e.post_hooks is None:
             e.post_hooks = []
@@ -457,9 +474,9 @@ class Tensor:
     def _one(self, kind: str) -> Any:
         if self.numel() != 1:
             raise RuntimeError(
-                f"Boolean value of Tensor with more than one value is ambiguous"
+                "Boolean value of Tensor with more than one value is ambiguous"
                 if kind == "bool"
-                else f"only one element tensors can be converted to Python scalars"
+                else "only one element tensors can be converted to Python scalars"
             )
         return self.item()
 
@@ -516,8 +533,10 @@ class Tensor:
 def _leaf_flag_error(requires_grad: bool) -> RuntimeError:
     msg = "you can only change requires_grad flags of leaf variables."
     if not requires_grad:
-        msg += (" If you want to use a computed variable in a subgraph that doesn't require "
-                "differentiation use var_no_grad = var.detach().")
+        msg += (
+            " If you want to use a computed variable in a subgraph that doesn't require "
+            "differentiation use var_no_grad = var.detach()."
+        )
     else:
         msg += " hint: a computed tensor already requires grad; use var.detach() to cut it."
     return RuntimeError(msg)

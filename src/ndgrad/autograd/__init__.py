@@ -12,5 +12,13 @@ from .._core.grad_mode import (
 )
 from . import forward_ad
 
-__all__ = ["backward", "grad", "forward_ad", "no_grad", "enable_grad", "set_grad_enabled",
-           "is_grad_enabled", "inference_mode"]
+__all__ = [
+    "backward",
+    "grad",
+    "forward_ad",
+    "no_grad",
+    "enable_grad",
+    "set_grad_enabled",
+    "is_grad_enabled",
+    "inference_mode",
+]

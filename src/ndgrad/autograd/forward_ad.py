@@ -1,6 +1,6 @@
 """``ndgrad.autograd.forward_ad``: dual tensors for forward-mode AD (see ``_core.forward_ad``)."""
 
-from .._core.forward_ad import (  # noqa: F401
+from .._core.forward_ad import (
     UnpackedDualTensor,
     dual_level,
     enter_dual_level,
@@ -9,5 +9,11 @@ from .._core.forward_ad import (  # noqa: F401
     unpack_dual,
 )
 
-__all__ = ["dual_level", "make_dual", "unpack_dual", "UnpackedDualTensor", "enter_dual_level",
-           "exit_dual_level"]
+__all__ = [
+    "dual_level",
+    "make_dual",
+    "unpack_dual",
+    "UnpackedDualTensor",
+    "enter_dual_level",
+    "exit_dual_level",
+]

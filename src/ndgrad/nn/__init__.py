@@ -3,6 +3,6 @@
 Importable from the start so that ``from ndgrad import nn`` works in code written for PyTorch.
 """
 
-from . import functional  # noqa: F401
+from . import functional
 
 __all__ = ["functional"]

@@ -196,8 +196,15 @@ tanh = def_op(
 # are checked by hand in tests/test_elementwise_ties.py.
 
 
-def _avoiding(rng: np.random.Generator, shape: tuple, dtype: Any, points: tuple = (0.0,),
-              low: float = -2.0, high: float = 2.0, gap: float = 0.1) -> np.ndarray:
+def _avoiding(
+    rng: np.random.Generator,
+    shape: tuple,
+    dtype: Any,
+    points: tuple = (0.0,),
+    low: float = -2.0,
+    high: float = 2.0,
+    gap: float = 0.1,
+) -> np.ndarray:
     """Uniform values on [low, high) at least ``gap`` from each of ``points`` (which may be
     arrays broadcasting against ``shape``)."""
     x = np.asarray(rng.uniform(low, high, shape))
@@ -221,8 +228,10 @@ def _unary_away(points: tuple = (0.0,), low: float = -2.0, high: float = 2.0) ->
     """Like ``unary`` but away from ``points`` (kinks such as 0 for abs and relu)."""
 
     def gen(rng: np.random.Generator, dtype: Any) -> list:
-        return [Sample((_avoiding(rng, s, dtype, points, low, high),), name=str(s))
-                for s in UNARY_SHAPES]
+        return [
+            Sample((_avoiding(rng, s, dtype, points, low, high),), name=str(s))
+            for s in UNARY_SHAPES
+        ]
 
     return gen
 
@@ -380,16 +389,22 @@ atan = def_op(
 def _atan2_samples(rng: np.random.Generator, dtype: Any) -> list:
     # Away from the origin and from the branch cut (x < 0, y = 0).
     out = binary(low2=0.5, high2=2.0, scalar=None)(rng, dtype)
-    out.append(Sample((rand(rng, (2, 3), dtype, 0.5, 2.0), rand(rng, (3,), dtype, -2.0, -0.5)),
-                      name="left half-plane"))
+    out.append(
+        Sample(
+            (rand(rng, (2, 3), dtype, 0.5, 2.0), rand(rng, (3,), dtype, -2.0, -0.5)),
+            name="left half-plane",
+        )
+    )
     return out
 
 
 atan2 = def_op(
     "atan2",
     forward=lambda xp, y, x: xp.atan2(y, x),
-    vjp=(lambda g, ans, y, x: g * x / (y * y + x * x),
-         lambda g, ans, y, x: -g * y / (y * y + x * x)),
+    vjp=(
+        lambda g, ans, y, x: g * x / (y * y + x * x),
+        lambda g, ans, y, x: -g * y / (y * y + x * x),
+    ),
     jvp="elementwise",
     inputs=("input", "other"),
     promote="float",
@@ -397,7 +412,7 @@ atan2 = def_op(
     samples=_atan2_samples,
     ref=np.arctan2,
     doc="The angle of the point (other, input): atan(input/other) in the right quadrant. "
-        "d/dy = x/(x^2 + y^2), d/dx = -y/(x^2 + y^2) for atan2(y, x).",
+    "d/dy = x/(x^2 + y^2), d/dx = -y/(x^2 + y^2) for atan2(y, x).",
 )
 
 sinh = def_op(
@@ -555,17 +570,17 @@ clamp = def_op(
     ref=lambda x, min=None, max=None: np.clip(x, min, max),  # noqa: A006
     backward_name="ClampBackward1",
     doc="min(max(input, min), max); ``min``/``max`` are numbers, tensors or None (not both). "
-        "d/dx = 1 where min <= x <= max (bounds included), else 0; a tensor bound gets the "
-        "gradient where it is selected.",
+    "d/dx = 1 where min <= x <= max (bounds included), else 0; a tensor bound gets the "
+    "gradient where it is selected.",
 )
 
 
-def clamp_min(input: Any, min: Any) -> Tensor:  # noqa: A002
+def clamp_min(input: Any, min: Any) -> Tensor:
     """``clamp(input, min=min)``."""
     return clamp(input, min)
 
 
-def clamp_max(input: Any, max: Any) -> Tensor:  # noqa: A002
+def clamp_max(input: Any, max: Any) -> Tensor:
     """``clamp(input, max=max)``."""
     return clamp(input, None, max)
 
@@ -590,7 +605,7 @@ maximum = def_op(
     samples=_separated,
     ref=np.maximum,
     doc="Elementwise maximum (NaN propagates). The gradient goes to the larger input; ties "
-        "split it half/half, as PyTorch.",
+    "split it half/half, as PyTorch.",
 )
 
 minimum = def_op(
@@ -603,7 +618,7 @@ minimum = def_op(
     samples=_separated,
     ref=np.minimum,
     doc="Elementwise minimum (NaN propagates). The gradient goes to the smaller input; ties "
-        "split it half/half, as PyTorch.",
+    "split it half/half, as PyTorch.",
 )
 
 # ---------------------------------------------------------------- comparisons and logic
@@ -697,7 +712,7 @@ def _def_logic(name: str, fwd: Any, ref: Any) -> Any:
         samples=_logic_samples,
         ref=ref,
         doc=f"Elementwise {name.split('_')[1].upper()} of the truth values (nonzero is True); "
-            "a bool tensor.",
+        "a bool tensor.",
     )
 
 
@@ -746,11 +761,13 @@ def _def_bitwise(name: str, fwd: Any, ref: Any, symbol: str) -> Any:
     )
 
 
-bitwise_and = _def_bitwise("bitwise_and", lambda xp, x, y: xp.bitwise_and(x, y), np.bitwise_and,
-                           "&")
+bitwise_and = _def_bitwise(
+    "bitwise_and", lambda xp, x, y: xp.bitwise_and(x, y), np.bitwise_and, "&"
+)
 bitwise_or = _def_bitwise("bitwise_or", lambda xp, x, y: xp.bitwise_or(x, y), np.bitwise_or, "|")
-bitwise_xor = _def_bitwise("bitwise_xor", lambda xp, x, y: xp.bitwise_xor(x, y), np.bitwise_xor,
-                           "^")
+bitwise_xor = _def_bitwise(
+    "bitwise_xor", lambda xp, x, y: xp.bitwise_xor(x, y), np.bitwise_xor, "^"
+)
 
 
 def _bitwise_not_fwd(xp: Any, x: Any) -> Any:
@@ -763,8 +780,10 @@ bitwise_not = def_op(
     save=None,
     differentiable=False,
     inplace=True,
-    samples=lambda rng, dtype: [Sample((rng.random((2, 3)) > 0.5,), name="bool"),
-                                Sample((rng.integers(-8, 8, (4,)),), name="int")],
+    samples=lambda rng, dtype: [
+        Sample((rng.random((2, 3)) > 0.5,), name="bool"),
+        Sample((rng.integers(-8, 8, (4,)),), name="int"),
+    ],
     ref=np.invert,
     doc="``~input`` bit by bit (NOT for bool tensors), for bool and integer tensors.",
 )
@@ -836,8 +855,9 @@ to_dtype = def_op(
 )
 
 
-def _to(self: Tensor, *args: Any, dtype: Any = None, device: Any = None, copy: bool = False,
-        **kw: Any) -> Tensor:
+def _to(
+    self: Tensor, *args: Any, dtype: Any = None, device: Any = None, copy: bool = False, **kw: Any
+) -> Tensor:
     """``x.to(dtype)``, ``x.to("cpu")``, ``x.to(other)``: a cast is recorded (differentiable)."""
     from .._core.tensor import device as _device
 
@@ -867,8 +887,14 @@ def _to(self: Tensor, *args: Any, dtype: Any = None, device: Any = None, copy: b
 
 
 attach_method("to", _to)
-for _name, _d in (("float", _dt.float32), ("double", _dt.float64), ("half", _dt.float16),
-                  ("long", _dt.int64), ("int", _dt.int32), ("bool", _dt.bool_)):
+for _name, _d in (
+    ("float", _dt.float32),
+    ("double", _dt.float64),
+    ("half", _dt.float16),
+    ("long", _dt.int64),
+    ("int", _dt.int32),
+    ("bool", _dt.bool_),
+):
     attach_method(_name, (lambda d: lambda self: _to(self, d))(_d))
 attach_method("type_as", lambda self, other: _to(self, other.dtype))
 
@@ -904,8 +930,13 @@ def _bind_operators() -> None:
     for dunder, f in ops.items():
         setattr(Tensor, f"__{dunder}__", f)
         setattr(Tensor, f"__r{dunder}__", rev(f))
-    for dunder, name in (("add", "add"), ("sub", "sub"), ("mul", "mul"), ("truediv", "div"),
-                         ("pow", "pow")):
+    for dunder, name in (
+        ("add", "add"),
+        ("sub", "sub"),
+        ("mul", "mul"),
+        ("truediv", "div"),
+        ("pow", "pow"),
+    ):
         setattr(Tensor, f"__i{dunder}__", inplace(name))
     Tensor.__neg__ = neg
     Tensor.__pos__ = lambda self: self
@@ -921,8 +952,10 @@ def _bind_operators() -> None:
     # Tensor.__hash__ (object.__hash__, set in the class body) in place: tensors stay hashable.
     def operand(f: Any, reverse: bool = False) -> Any:
         def method(self: Tensor, other: Any) -> Any:
-            if not (isinstance(other, (Tensor, int, float, bool, complex, np.generic))
-                    or _backend.is_array(other)):
+            if not (
+                isinstance(other, (Tensor, int, float, bool, complex, np.generic))
+                or _backend.is_array(other)
+            ):
                 return NotImplemented
             return f(other, self) if reverse else f(self, other)
 
@@ -938,9 +971,17 @@ def _bind_operators() -> None:
 
     # PyTorch's aliases: the same function (and in-place method) under a second name.
     aliases = {
-        "absolute": "abs", "arcsin": "asin", "arccos": "acos", "arctan": "atan",
-        "arctan2": "atan2", "clip": "clamp", "greater": "gt",
-        "greater_equal": "ge", "less": "lt", "less_equal": "le", "not_equal": "ne",
+        "absolute": "abs",
+        "arcsin": "asin",
+        "arccos": "acos",
+        "arctan": "atan",
+        "arctan2": "atan2",
+        "clip": "clamp",
+        "greater": "gt",
+        "greater_equal": "ge",
+        "less": "lt",
+        "less_equal": "le",
+        "not_equal": "ne",
     }
     for alias, name in aliases.items():
         f = EXPORTS[name]

@@ -65,8 +65,16 @@ _PY_SCALARS = (bool, int, float, complex)
 # The key.
 
 _TORCH_NAMES = {
-    "float16": "Half", "float32": "Float", "float64": "Double", "int8": "Char", "int16": "Short",
-    "int32": "Int", "int64": "Long", "uint8": "Byte", "bool": "Bool", "complex64": "ComplexFloat",
+    "float16": "Half",
+    "float32": "Float",
+    "float64": "Double",
+    "int8": "Char",
+    "int16": "Short",
+    "int32": "Int",
+    "int64": "Long",
+    "uint8": "Byte",
+    "bool": "Bool",
+    "complex64": "ComplexFloat",
     "complex128": "ComplexDouble",
 }
 
@@ -89,7 +97,8 @@ def _index_array(a: np.ndarray) -> np.ndarray:
     if k == "u" and a.dtype.itemsize == 1:
         warnings.warn(
             "indexing with dtype uint8 is now deprecated, please use a dtype bool instead.",
-            UserWarning, stacklevel=4,
+            UserWarning,
+            stacklevel=4,
         )
         return a.astype(bool)
     if k in "iu":
@@ -109,8 +118,9 @@ def _convert(item: Any) -> Any:
     if isinstance(item, bool):
         return item
     if isinstance(item, slice):
-        start, stop, step = (None if v is None else operator.index(v)
-                             for v in (item.start, item.stop, item.step))
+        start, stop, step = (
+            None if v is None else operator.index(v) for v in (item.start, item.stop, item.step)
+        )
         if step is not None and step <= 0:
             raise ValueError("step must be greater than zero")
         return slice(start, stop, step)
@@ -138,14 +148,19 @@ def _as_tuple(key: Any) -> tuple:
         return key
     if isinstance(key, list) and len(key) < 32:
         for item in key:
-            if (isinstance(item, (Tensor, list, tuple, np.ndarray, slice)) or item is None
-                    or item is Ellipsis):
+            if (
+                isinstance(item, (Tensor, list, tuple, np.ndarray, slice))
+                or item is None
+                or item is Ellipsis
+            ):
                 warnings.warn(
                     "Using a non-tuple sequence for multidimensional indexing is deprecated "
                     "and will be changed in pytorch 2.9; use x[tuple(seq)] instead of x[seq]. "
                     "In pytorch 2.9 this will be interpreted as tensor index, "
                     "x[torch.tensor(seq)], which will result either in an error or a different "
-                    "result", UserWarning, stacklevel=4,
+                    "result",
+                    UserWarning,
+                    stacklevel=4,
                 )
                 return tuple(key)
     return (key,)
@@ -197,7 +212,7 @@ def parse_key(key: Any, shape: tuple) -> tuple[tuple, bool]:
         elif isinstance(k, slice):
             dim += 1
         elif k.dtype.kind == "b":
-            for j, (m, s) in enumerate(zip(k.shape, shape[dim:dim + k.ndim], strict=True)):
+            for j, (m, s) in enumerate(zip(k.shape, shape[dim : dim + k.ndim], strict=True)):
                 if m != s:
                     raise IndexError(
                         f"The shape of the mask {list(k.shape)} at index {j} does not match the "
@@ -266,19 +281,26 @@ def _index_fwd(xp: Any, x: Any, *, idx: tuple) -> Any:
 
 
 def _index_samples(rng: np.random.Generator, dt: Any) -> list:
-    mask = np.array([[True, False, True], [False, False, True], [True, True, False],
-                     [False, False, False]])
+    mask = np.array(
+        [[True, False, True], [False, False, True], [True, True, False], [False, False, False]]
+    )
     return [
-        Sample((rand(rng, (4, 3), dt),), {"idx": (np.array([0, 2, 0, 3, 0]), Ellipsis)},
-               name="repeated rows"),
+        Sample(
+            (rand(rng, (4, 3), dt),),
+            {"idx": (np.array([0, 2, 0, 3, 0]), Ellipsis)},
+            name="repeated rows",
+        ),
         Sample((rand(rng, (4, 3), dt),), {"idx": (slice(None), np.array([[2, 2], [0, 1]]))}),
-        Sample((rand(rng, (4, 3), dt),), {"idx": (np.array([0, 1, 1]), np.array([1, 1, 2]),
-                                                  Ellipsis)}),
+        Sample(
+            (rand(rng, (4, 3), dt),), {"idx": (np.array([0, 1, 1]), np.array([1, 1, 2]), Ellipsis)}
+        ),
         Sample((rand(rng, (4, 3), dt),), {"idx": (mask, Ellipsis)}, name="mask"),
         Sample((rand(rng, (4, 3), dt),), {"idx": (mask[:, 2], Ellipsis)}, name="row mask"),
-        Sample((rand(rng, (2, 3, 4), dt),), {"idx": (np.array([0, 1, 1]), slice(None),
-                                                     np.array([3, 0, 3]), Ellipsis)},
-               name="separated"),
+        Sample(
+            (rand(rng, (2, 3, 4), dt),),
+            {"idx": (np.array([0, 1, 1]), slice(None), np.array([3, 0, 3]), Ellipsis)},
+            name="separated",
+        ),
         Sample((rand(rng, (4, 3), dt),), {"idx": (np.array(-1), None, Ellipsis)}),
     ]
 
@@ -297,7 +319,7 @@ _index_op = def_op(
     ref=lambda x, idx: x[idx],
     torch=lambda x, idx: x[_torch_key(idx)],
     doc="``x[idx]`` with integer or boolean arrays (a copy). The gradient scatters ``g`` into "
-        "zeros, adding where an index repeats.",
+    "zeros, adding where an index repeats.",
 )
 
 
@@ -338,7 +360,7 @@ def _select_dim(idx: tuple) -> int | None:
     """``d`` when the key is ``(:, ..., :, i, ...)`` with ``i`` at position ``d``."""
     for d, k in enumerate(idx):
         if type(k) is int:
-            return d if idx[d + 1:] == (Ellipsis,) else None
+            return d if idx[d + 1 :] == (Ellipsis,) else None
         if k != _FULL:
             return None
     return None
@@ -384,28 +406,44 @@ def _copy_slices_samples(rng: np.random.Generator, dt: Any) -> list:
 
     mask = np.array([[True, False, True], [False, False, True]])
     return [
-        Sample((rand(rng, (3, 4), dt), rand(rng, (4,), dt)),
-               {"path": (step("getitem", idx=(1, Ellipsis)),)}),
-        Sample((rand(rng, (3, 4), dt), rand(rng, (1,), dt)),
-               {"path": (step("getitem", idx=(slice(0, 3, 2), slice(1, 2), Ellipsis)),)},
-               name="broadcast value"),
-        Sample((rand(rng, (4, 3), dt), rand(rng, (2, 3), dt)),
-               {"path": (step("index", idx=(np.array([3, 1]), Ellipsis)),)}),
-        Sample((rand(rng, (2, 3), dt), rand(rng, (3,), dt)),
-               {"path": (step("index", idx=(mask, Ellipsis)),)}, name="mask"),
-        Sample((rand(rng, (2, 3), dt), rand(rng, (2,), dt)),
-               {"path": (step("transpose", dim0=0, dim1=1), step("select", dim=0, index=1))},
-               name="through a transpose"),
-        Sample((rand(rng, (2, 3), dt), 0.5), {"path": (step("getitem", idx=(0, Ellipsis)),)},
-               name="scalar"),
+        Sample(
+            (rand(rng, (3, 4), dt), rand(rng, (4,), dt)),
+            {"path": (step("getitem", idx=(1, Ellipsis)),)},
+        ),
+        Sample(
+            (rand(rng, (3, 4), dt), rand(rng, (1,), dt)),
+            {"path": (step("getitem", idx=(slice(0, 3, 2), slice(1, 2), Ellipsis)),)},
+            name="broadcast value",
+        ),
+        Sample(
+            (rand(rng, (4, 3), dt), rand(rng, (2, 3), dt)),
+            {"path": (step("index", idx=(np.array([3, 1]), Ellipsis)),)},
+        ),
+        Sample(
+            (rand(rng, (2, 3), dt), rand(rng, (3,), dt)),
+            {"path": (step("index", idx=(mask, Ellipsis)),)},
+            name="mask",
+        ),
+        Sample(
+            (rand(rng, (2, 3), dt), rand(rng, (2,), dt)),
+            {"path": (step("transpose", dim0=0, dim1=1), step("select", dim=0, index=1))},
+            name="through a transpose",
+        ),
+        Sample(
+            (rand(rng, (2, 3), dt), 0.5),
+            {"path": (step("getitem", idx=(0, Ellipsis)),)},
+            name="scalar",
+        ),
     ]
 
 
 _copy_slices = def_op(
     "_copy_slices",
     forward=_copy_slices_fwd,
-    vjp=(lambda g, ans, x, src, *, path: _copy_slices(g, 0.0, path=path),
-         lambda g, ans, x, src, *, path: follow_path(g, path)),
+    vjp=(
+        lambda g, ans, x, src, *, path: _copy_slices(g, 0.0, path=path),
+        lambda g, ans, x, src, *, path: follow_path(g, path),
+    ),
     jvp="linear",
     inputs=("input", "src"),
     params=(("path", ()),),
@@ -417,8 +455,8 @@ _copy_slices = def_op(
     ref=_copy_slices_ref,
     torch=False,
     doc="``input`` with the region that ``path`` selects replaced by ``src`` (broadcast): what "
-        "``x[idx] = src`` and in-place ops through views record. d/dinput: g with the region "
-        "zeroed; d/dsrc: the region of g.",
+    "``x[idx] = src`` and in-place ops through views record. d/dinput: g with the region "
+    "zeroed; d/dsrc: the region of g.",
 )
 _COPY = TABLE["_copy_slices"]
 
@@ -431,10 +469,19 @@ def _edge(t: Tensor | None) -> Any:
 
 def _copy_node(old: Tensor, src: Tensor | None, path: tuple) -> Node:
     """A CopySlices node for ``old`` (its history now) and ``src``."""
-    meta = ((old._data.shape, old._data.dtype),
-            None if src is None else (src._data.shape, src._data.dtype))
-    return Node(_COPY, (_edge(old), _edge(src)), saved=None, vers=None, ans=None,
-                params={"path": path}, meta=meta)
+    meta = (
+        (old._data.shape, old._data.dtype),
+        None if src is None else (src._data.shape, src._data.dtype),
+    )
+    return Node(
+        _COPY,
+        (_edge(old), _edge(src)),
+        saved=None,
+        vers=None,
+        ans=None,
+        params={"path": path},
+        meta=meta,
+    )
 
 
 def _regenerate(root: Tensor, skip: Tensor | None) -> None:
@@ -523,13 +570,17 @@ def setitem(self: Tensor, key: Any, value: Any) -> None:
     write(self, path, value, advanced)
 
 
-def write(self: Tensor, path: tuple, value: Any, advanced: bool = False,
-          what: str = "setitem") -> None:
+def write(
+    self: Tensor, path: tuple, value: Any, advanced: bool = False, what: str = "setitem"
+) -> None:
     """Write ``value`` into the region of ``self`` that ``path`` selects, recording history."""
     vt = _value(self, value)
     dt = self.dtype
-    rec = (_GRAD.get() and (dt.is_floating_point or dt.is_complex)
-           and (self._requires_grad or (vt is not None and vt._requires_grad)))
+    rec = (
+        _GRAD.get()
+        and (dt.is_floating_point or dt.is_complex)
+        and (self._requires_grad or (vt is not None and vt._requires_grad))
+    )
     if rec:
         _check_inplace(self, what)
         if _untracked_view(self):
@@ -547,8 +598,11 @@ def write(self: Tensor, path: tuple, value: Any, advanced: bool = False,
                 f"hint: convert the value first, e.g. value.to({dt})"
             )
         if vd.is_complex and not dt.is_complex:
-            warnings.warn("Casting complex values to real discards the imaginary part",
-                          UserWarning, stacklevel=3)
+            warnings.warn(
+                "Casting complex values to real discards the imaginary part",
+                UserWarning,
+                stacklevel=3,
+            )
             v = xp.real(v)
         v = v.astype(data.dtype) if xp is np else xp.astype(v, data.dtype)
     elif vt is None and isinstance(value, complex) and not dt.is_complex:
@@ -672,12 +726,21 @@ _gather = def_op(
     samples=lambda rng, dt: [
         Sample((rand(rng, (3, 4), dt), np.array([[0, 2, 2, 1], [1, 1, 0, 0]])), {"dim": 0}),
         Sample((rand(rng, (3, 4), dt), np.array([[3, 3], [0, 1], [2, 2]])), {"dim": -1}),
-        Sample((rand(rng, (3, 4, 2), dt), np.array([[[1], [0]], [[2], [2]]])), {"dim": 0},
-               name="index smaller than input"),
+        Sample(
+            (rand(rng, (3, 4, 2), dt), np.array([[[1], [0]], [[2], [2]]])),
+            {"dim": 0},
+            name="index smaller than input",
+        ),
     ],
     ref=lambda x, index, dim: np.take_along_axis(
-        x[tuple(slice(None) if i == dim % x.ndim else slice(0, s)
-                for i, s in enumerate(index.shape))], index, axis=dim),
+        x[
+            tuple(
+                slice(None) if i == dim % x.ndim else slice(0, s) for i, s in enumerate(index.shape)
+            )
+        ],
+        index,
+        axis=dim,
+    ),
     torch=lambda x, index, dim: __import__("torch").gather(x, dim, index),
     doc="``out[i][j] = input[index[i][j]][j]`` (dim 0). The gradient scatter-adds ``g``.",
 )
@@ -692,7 +755,7 @@ def _int_index(index: Any, who: str) -> Tensor:
     return index
 
 
-def _check_gather_index(input: Tensor, dim: int, index: Tensor, who: str) -> int:  # noqa: A002
+def _check_gather_index(input: Tensor, dim: int, index: Tensor, who: str) -> int:
     n = input.ndim
     if index.ndim != n and not (index.ndim <= 1 and n <= 1):
         raise RuntimeError(
@@ -721,7 +784,7 @@ def _check_gather_index(input: Tensor, dim: int, index: Tensor, who: str) -> int
     return d
 
 
-def gather(input: Tensor, dim: int, index: Any, *, sparse_grad: bool = False) -> Tensor:  # noqa: A002
+def gather(input: Tensor, dim: int, index: Any, *, sparse_grad: bool = False) -> Tensor:
     """Values of ``input`` along ``dim`` at ``index``: ``out[i][j] = input[index[i][j]][j]``.
 
     Example:
@@ -748,8 +811,9 @@ def _scatter_add_fwd(xp: Any, x: Any, index: Any, src: Any, *, dim: int) -> Any:
     return assign(xp, out, _gather_key(index, dim, x.ndim), part, accumulate=True)
 
 
-def _scatter_add_src_vjp(g: Tensor, ans: Any, x: Any, index: Tensor, src: Any, *,
-                         dim: int) -> Tensor:
+def _scatter_add_src_vjp(
+    g: Tensor, ans: Any, x: Any, index: Tensor, src: Any, *, dim: int
+) -> Tensor:
     r = _gather(g, index, dim=dim)
     if tuple(src.shape) != tuple(index.shape):
         r = index_backward(r, shape=tuple(src.shape), idx=_prefix_key(tuple(index.shape)))
@@ -769,10 +833,14 @@ _scatter_add = def_op(
     export=False,
     backward_name="ScatterAddBackward0",
     samples=lambda rng, dt: [
-        Sample((rand(rng, (3, 4), dt), np.array([[0, 2, 2, 1], [0, 0, 0, 0]]),
-                rand(rng, (2, 4), dt)), {"dim": 0}),
-        Sample((rand(rng, (3, 4), dt), np.array([[3, 3], [0, 1], [2, 2]]),
-                rand(rng, (3, 2), dt)), {"dim": -1}),
+        Sample(
+            (rand(rng, (3, 4), dt), np.array([[0, 2, 2, 1], [0, 0, 0, 0]]), rand(rng, (2, 4), dt)),
+            {"dim": 0},
+        ),
+        Sample(
+            (rand(rng, (3, 4), dt), np.array([[3, 3], [0, 1], [2, 2]]), rand(rng, (3, 2), dt)),
+            {"dim": -1},
+        ),
     ],
     ref=lambda x, index, src, dim: _scatter_add_fwd(np, x, index, src, dim=dim),
     torch=lambda x, index, src, dim: __import__("torch").scatter_add(x, dim, index, src),
@@ -780,7 +848,7 @@ _scatter_add = def_op(
 )
 
 
-def scatter_add(input: Tensor, dim: int, index: Any, src: Tensor) -> Tensor:  # noqa: A002
+def scatter_add(input: Tensor, dim: int, index: Any, src: Tensor) -> Tensor:
     """``input`` with ``src[i][j]`` added at ``[index[i][j]][j]`` (dim 0); repeats add up."""
     index = _int_index(index, "scatter_add")
     d = _check_gather_index(input, dim, index, "scatter_add")
@@ -808,8 +876,12 @@ def _index_select_fwd(xp: Any, x: Any, index: Any, *, dim: int) -> Any:
 _index_select = def_op(
     "index_select",
     forward=_index_select_fwd,
-    vjp=(lambda g, ans, x, index, *, dim: index_backward(
-        g, shape=tuple(x.shape), idx=_index_select_key(index, dim, x.ndim)), None),
+    vjp=(
+        lambda g, ans, x, index, *, dim: index_backward(
+            g, shape=tuple(x.shape), idx=_index_select_key(index, dim, x.ndim)
+        ),
+        None,
+    ),
     jvp="linear",
     inputs=("input", "index"),
     params=(("dim", 0),),
@@ -828,13 +900,12 @@ _index_select = def_op(
 )
 
 
-def index_select(input: Tensor, dim: int, index: Any) -> Tensor:  # noqa: A002
+def index_select(input: Tensor, dim: int, index: Any) -> Tensor:
     """The slices of ``input`` at positions ``index`` (a vector) along ``dim`` (a copy)."""
     index = to_tensor(index)
     if index.dtype not in (_dt.int64, _dt.int32):
         raise RuntimeError(
-            "index_select(): Expected dtype int32 or int64 for index; hint: convert it with "
-            ".long()"
+            "index_select(): Expected dtype int32 or int64 for index; hint: convert it with .long()"
         )
     if index.ndim > 1:
         raise IndexError("index_select(): Index is supposed to be a vector")
@@ -852,7 +923,7 @@ def index_select(input: Tensor, dim: int, index: Any) -> Tensor:  # noqa: A002
     return apply(TABLE["index_select"], (input, index), {"dim": d})
 
 
-def take_along_dim(input: Tensor, indices: Any, dim: int | None = None) -> Tensor:  # noqa: A002
+def take_along_dim(input: Tensor, indices: Any, dim: int | None = None) -> Tensor:
     """Values of ``input`` at ``indices`` along ``dim`` (both broadcast except along ``dim``);
     with ``dim=None`` both are flattened first. A composite of expand and gather."""
     indices = _int_index(indices, "take_along_dim")
@@ -884,8 +955,11 @@ def _masked_fill_fwd(xp: Any, x: Any, mask: Any, value: Any) -> Any:
 _masked_fill = def_op(
     "masked_fill",
     forward=_masked_fill_fwd,
-    vjp=(lambda g, ans, x, mask, value: where(mask, 0.0, g), None,
-         lambda g, ans, x, mask, value: where(mask, g, 0.0)),
+    vjp=(
+        lambda g, ans, x, mask, value: where(mask, 0.0, g),
+        None,
+        lambda g, ans, x, mask, value: where(mask, g, 0.0),
+    ),
     jvp="linear",
     inputs=("input", "mask", "value"),
     save=(1,),
@@ -894,13 +968,15 @@ _masked_fill = def_op(
     backward_name="MaskedFillBackward0",
     samples=lambda rng, dt: [
         Sample((rand(rng, (2, 3), dt), rng.random((2, 3)) > 0.5, 0.25)),
-        Sample((rand(rng, (2, 3), dt), rng.random((3,)) > 0.5, rand(rng, (), dt)),
-               name="tensor value, broadcast mask"),
+        Sample(
+            (rand(rng, (2, 3), dt), rng.random((3,)) > 0.5, rand(rng, (), dt)),
+            name="tensor value, broadcast mask",
+        ),
         Sample((rand(rng, (3,), dt), rng.random((2, 3)) > 0.5, -1.0), name="broadcast input"),
     ],
     ref=lambda x, mask, value: np.where(mask, np.asarray(value, dtype=x.dtype), x),
     doc="``value`` where ``mask`` is True, else ``input``. d/dinput = g off the mask, "
-        "d/dvalue = sum of g on the mask.",
+    "d/dvalue = sum of g on the mask.",
 )
 
 
@@ -919,7 +995,7 @@ def _check_mask(mask: Any, value: Any) -> tuple:
     return mask, value
 
 
-def masked_fill(input: Tensor, mask: Any, value: Any) -> Tensor:  # noqa: A002
+def masked_fill(input: Tensor, mask: Any, value: Any) -> Tensor:
     """``value`` where the boolean ``mask`` is True, ``input`` elsewhere (dtype of ``input``).
 
     Example:
@@ -944,9 +1020,13 @@ _MASKED_FILL = TABLE["masked_fill"]
 
 attach_method("__getitem__", getitem)
 attach_method("__setitem__", setitem)
-for _name, _fn in (("gather", gather), ("scatter_add", scatter_add),
-                   ("index_select", index_select), ("take_along_dim", take_along_dim),
-                   ("masked_fill", masked_fill)):
+for _name, _fn in (
+    ("gather", gather),
+    ("scatter_add", scatter_add),
+    ("index_select", index_select),
+    ("take_along_dim", take_along_dim),
+    ("masked_fill", masked_fill),
+):
     attach_method(_name, _fn)
     EXPORTS[_name] = _fn
 attach_method("scatter_add_", _scatter_add_)

@@ -39,13 +39,32 @@ from .samples import rand
 _PY_SCALARS = (int, float, bool, complex)
 
 # PyTorch names dtypes in two ways in its messages: ScalarType names and C++ type names.
-_SCALAR_NAME = {"float64": "Double", "float32": "Float", "float16": "Half", "int64": "Long",
-                "int32": "Int", "int16": "Short", "int8": "Char", "uint8": "Byte", "bool": "Bool",
-                "complex64": "ComplexFloat", "complex128": "ComplexDouble"}
-_CPP_NAME = {"float64": "double", "float32": "float", "float16": "c10::Half", "int64": "long int",
-             "int32": "int", "int16": "short int", "int8": "signed char", "uint8": "unsigned char",
-             "bool": "bool", "complex64": "c10::complex<float>",
-             "complex128": "c10::complex<double>"}
+_SCALAR_NAME = {
+    "float64": "Double",
+    "float32": "Float",
+    "float16": "Half",
+    "int64": "Long",
+    "int32": "Int",
+    "int16": "Short",
+    "int8": "Char",
+    "uint8": "Byte",
+    "bool": "Bool",
+    "complex64": "ComplexFloat",
+    "complex128": "ComplexDouble",
+}
+_CPP_NAME = {
+    "float64": "double",
+    "float32": "float",
+    "float16": "c10::Half",
+    "int64": "long int",
+    "int32": "int",
+    "int16": "short int",
+    "int8": "signed char",
+    "uint8": "unsigned char",
+    "bool": "bool",
+    "complex64": "c10::complex<float>",
+    "complex128": "c10::complex<double>",
+}
 
 
 # --------------------------------------------------------------------------------------------
@@ -71,13 +90,18 @@ def _dname(a: Any) -> str:
 
 def _no_bool(kernel: str, dtype: str) -> None:
     if dtype == "bool":
-        raise _fail(f'"{kernel}" not implemented for \'Bool\'',
-                    "convert the operands first, e.g. x.float() or x.long()", NotImplementedError)
+        raise _fail(
+            f"\"{kernel}\" not implemented for 'Bool'",
+            "convert the operands first, e.g. x.float() or x.long()",
+            NotImplementedError,
+        )
 
 
 def _same_dtype_hint(ta: str, tb: str) -> str:
-    return (f"matrix products do not promote dtypes ({ta} and {tb}); convert one operand, "
-            f"e.g. b.to(a.dtype)")
+    return (
+        f"matrix products do not promote dtypes ({ta} and {tb}); convert one operand, "
+        f"e.g. b.to(a.dtype)"
+    )
 
 
 def _mm_check(sa: tuple, sb: tuple, ta: str, tb: str) -> None:
@@ -89,8 +113,11 @@ def _mm_check(sa: tuple, sb: tuple, ta: str, tb: str) -> None:
             "transpose an operand (x.mT) or fix the shapes",
         )
     if ta != tb:
-        raise _fail(f"expected m1 and m2 to have the same dtype, but got: {_CPP_NAME[ta]} != "
-                    f"{_CPP_NAME[tb]}", _same_dtype_hint(ta, tb))
+        raise _fail(
+            f"expected m1 and m2 to have the same dtype, but got: {_CPP_NAME[ta]} != "
+            f"{_CPP_NAME[tb]}",
+            _same_dtype_hint(ta, tb),
+        )
     _no_bool("addmm_impl_cpu_", ta)
 
 
@@ -102,16 +129,22 @@ def _mv_check(sm: tuple, n: int, tm: str, tv: str) -> None:
             f"the vector's length ({n}) must equal the matrix's columns ({sm[1]})",
         )
     if tm != tv:
-        raise _fail(f"addmv input tensors must have the same dtype, but got {_SCALAR_NAME[tv]}, "
-                    f"{_SCALAR_NAME[tm]}, and {_SCALAR_NAME[tv]}", _same_dtype_hint(tm, tv))
+        raise _fail(
+            f"addmv input tensors must have the same dtype, but got {_SCALAR_NAME[tv]}, "
+            f"{_SCALAR_NAME[tm]}, and {_SCALAR_NAME[tv]}",
+            _same_dtype_hint(tm, tv),
+        )
     _no_bool("addmv_impl_cpu", tm)
 
 
 def _dot_check(na: int, nb: int, ta: str, tb: str) -> None:
     """``vec · vec`` for lengths ``na`` and ``nb`` (PyTorch checks dtypes, then sizes)."""
     if ta != tb:
-        raise _fail(f"dot : expected both vectors to have same dtype, but found "
-                    f"{_SCALAR_NAME[ta]} and {_SCALAR_NAME[tb]}", _same_dtype_hint(ta, tb))
+        raise _fail(
+            f"dot : expected both vectors to have same dtype, but found "
+            f"{_SCALAR_NAME[ta]} and {_SCALAR_NAME[tb]}",
+            _same_dtype_hint(ta, tb),
+        )
     _no_bool("dot", ta)
     if na != nb:
         raise _fail(
@@ -131,8 +164,10 @@ def _bmm_check(sa: tuple, sb: tuple, ta: str, tb: str) -> None:
             f"of the second ({sb[1]}), and the batch sizes must match",
         )
     if ta != tb:
-        raise _fail(f"expected scalar type {_SCALAR_NAME[ta]} but found {_SCALAR_NAME[tb]}",
-                    _same_dtype_hint(ta, tb))
+        raise _fail(
+            f"expected scalar type {_SCALAR_NAME[ta]} but found {_SCALAR_NAME[tb]}",
+            _same_dtype_hint(ta, tb),
+        )
     _no_bool("bmm", ta)
 
 
@@ -162,8 +197,10 @@ def _matmul_check(a: Any, b: Any) -> None:
     sa, sb = tuple(a.shape), tuple(b.shape)
     ta, tb = _dname(a), _dname(b)
     if da == 0 or db == 0:
-        raise _fail(f"both arguments to matmul need to be at least 1D, but they are {da}D and "
-                    f"{db}D", "use mul (`*`) to multiply by a 0-d tensor")
+        raise _fail(
+            f"both arguments to matmul need to be at least 1D, but they are {da}D and {db}D",
+            "use mul (`*`) to multiply by a 0-d tensor",
+        )
     if da == 1 and db == 1:
         _dot_check(sa[0], sb[0], ta, tb)
     elif da == 2 and db == 1:
@@ -192,8 +229,10 @@ def _cases(*cases: tuple) -> Callable[..., list]:
     """Samples from ``(shapes, kwargs)`` pairs: one uniform array per shape."""
 
     def gen(rng: np.random.Generator, dtype: Any) -> list:
-        return [Sample(tuple(rand(rng, s, dtype) for s in shapes), dict(kw),
-                       name=f"{shapes}{kw or ''}") for shapes, kw in cases]
+        return [
+            Sample(tuple(rand(rng, s, dtype) for s in shapes), dict(kw), name=f"{shapes}{kw or ''}")
+            for shapes, kw in cases
+        ]
 
     return gen
 
@@ -222,8 +261,11 @@ _swap_last2 = def_op(
 def _product(xp: Any, a: Any, b: Any, ranks: tuple | None, check: Callable[..., None]) -> Any:
     """``xp.matmul(a, b)``; PyTorch's validation ``check`` runs only when a quick test fails."""
     try:
-        ok = (a.dtype == b.dtype and a.dtype != xp.bool
-              and (ranks is None or (a.ndim, b.ndim) == ranks))
+        ok = (
+            a.dtype == b.dtype
+            and a.dtype != xp.bool
+            and (ranks is None or (a.ndim, b.ndim) == ranks)
+        )
     except AttributeError:  # a Python number or None
         ok = False
     if ok and (ranks != (3, 3) or a.shape[0] == b.shape[0]):  # bmm does not broadcast
@@ -277,9 +319,18 @@ def _matmul_vjp_other(g: Tensor, ans: Any, a: Tensor, b: Tensor) -> Tensor:
 
 
 def _matmul_samples(rng: np.random.Generator, dtype: Any) -> list:
-    shapes = [((3,), (3,)), ((2, 3), (3, 4)), ((3,), (3, 4)), ((2, 3), (3,)),
-              ((2, 2, 3), (3, 4)), ((2, 2, 3), (3,)), ((3,), (2, 3, 4)), ((2, 3), (2, 3, 4)),
-              ((4, 2, 3), (4, 3, 2)), ((2, 1, 2, 3), (3, 3, 2))]
+    shapes = [
+        ((3,), (3,)),
+        ((2, 3), (3, 4)),
+        ((3,), (3, 4)),
+        ((2, 3), (3,)),
+        ((2, 2, 3), (3, 4)),
+        ((2, 2, 3), (3,)),
+        ((3,), (2, 3, 4)),
+        ((2, 3), (2, 3, 4)),
+        ((4, 2, 3), (4, 3, 2)),
+        ((2, 1, 2, 3), (3, 3, 2)),
+    ]
     return _cases(*[((a, b), {}) for a, b in shapes])(rng, dtype)
 
 
@@ -292,8 +343,8 @@ matmul = def_op(
     samples=_matmul_samples,
     ref=np.matmul,
     doc="Matrix product with PyTorch's rules: 1-D x 1-D is a dot product; a 1-D operand is "
-        "seen as a row (left) or column (right) that is removed again; more than 2-D is a batch "
-        "of matrices whose batch dimensions broadcast. d/dA = g @ B^T, d/dB = A^T @ g.",
+    "seen as a row (left) or column (right) that is removed again; more than 2-D is a batch "
+    "of matrices whose batch dimensions broadcast. d/dA = g @ B^T, d/dB = A^T @ g.",
 )
 
 
@@ -301,11 +352,17 @@ def _mm_check_args(a: Any, b: Any) -> None:
     _tensor_arg("mm", "input", 1, a)
     _tensor_arg("mm", "mat2", 2, b)
     if a.ndim != 2:
-        raise _fail("self must be a matrix", f"mm takes 2-D tensors, got input of shape "
-                    f"{tuple(a.shape)}; matmul handles 1-D and batched operands")
+        raise _fail(
+            "self must be a matrix",
+            f"mm takes 2-D tensors, got input of shape "
+            f"{tuple(a.shape)}; matmul handles 1-D and batched operands",
+        )
     if b.ndim != 2:
-        raise _fail("mat2 must be a matrix", f"mm takes 2-D tensors, got mat2 of shape "
-                    f"{tuple(b.shape)}; matmul handles 1-D and batched operands")
+        raise _fail(
+            "mat2 must be a matrix",
+            f"mm takes 2-D tensors, got mat2 of shape "
+            f"{tuple(b.shape)}; matmul handles 1-D and batched operands",
+        )
     _mm_check(tuple(a.shape), tuple(b.shape), _dname(a), _dname(b))
 
 
@@ -329,11 +386,17 @@ def _bmm_check_args(a: Any, b: Any) -> None:
     _tensor_arg("bmm", "input", 1, a)
     _tensor_arg("bmm", "mat2", 2, b)
     if a.ndim != 3:
-        raise _fail("batch1 must be a 3D tensor", f"bmm takes (batch, n, m) tensors, got input "
-                    f"of shape {tuple(a.shape)}; matmul broadcasts batch dimensions")
+        raise _fail(
+            "batch1 must be a 3D tensor",
+            f"bmm takes (batch, n, m) tensors, got input "
+            f"of shape {tuple(a.shape)}; matmul broadcasts batch dimensions",
+        )
     if b.ndim != 3:
-        raise _fail("batch2 must be a 3D tensor", f"bmm takes (batch, m, p) tensors, got mat2 "
-                    f"of shape {tuple(b.shape)}; matmul broadcasts batch dimensions")
+        raise _fail(
+            "batch2 must be a 3D tensor",
+            f"bmm takes (batch, m, p) tensors, got mat2 "
+            f"of shape {tuple(b.shape)}; matmul broadcasts batch dimensions",
+        )
     _bmm_check(tuple(a.shape), tuple(b.shape), _dname(a), _dname(b))
 
 
@@ -344,14 +407,13 @@ def _bmm_fwd(xp: Any, a: Any, b: Any) -> Any:
 bmm = def_op(
     "bmm",
     forward=_bmm_fwd,
-    vjp=(lambda g, ans, a, b: bmm(g, _swap_last2(b)),
-         lambda g, ans, a, b: bmm(_swap_last2(a), g)),
+    vjp=(lambda g, ans, a, b: bmm(g, _swap_last2(b)), lambda g, ans, a, b: bmm(_swap_last2(a), g)),
     jvp="bilinear",
     inputs=("input", "mat2"),
     samples=_cases((((2, 2, 3), (2, 3, 4)), {}), (((1, 3, 1), (1, 1, 2)), {})),
     ref=np.matmul,
     doc="Batched matrix product of (b, n, m) and (b, m, p) tensors (3-D only, no broadcasting). "
-        "d/dA = g @ B^T, d/dB = A^T @ g per batch.",
+    "d/dA = g @ B^T, d/dB = A^T @ g per batch.",
 )
 
 
@@ -359,8 +421,10 @@ def _dot_check_args(a: Any, b: Any) -> None:
     _tensor_arg("dot", "input", 1, a)
     _tensor_arg("dot", "tensor", 2, b)
     if a.ndim != 1 or b.ndim != 1:
-        raise _fail(f"1D tensors expected, but got {a.ndim}D and {b.ndim}D tensors",
-                    "dot takes two vectors; use matmul, or (a * b).sum() for other shapes")
+        raise _fail(
+            f"1D tensors expected, but got {a.ndim}D and {b.ndim}D tensors",
+            "dot takes two vectors; use matmul, or (a * b).sum() for other shapes",
+        )
     _dot_check(a.shape[0], b.shape[0], _dname(a), _dname(b))
 
 
@@ -384,9 +448,11 @@ def _mv_check_args(m: Any, v: Any) -> None:
     _tensor_arg("mv", "input", 1, m)
     _tensor_arg("mv", "vec", 2, v)
     if m.ndim != 2 or v.ndim != 1:
-        raise _fail(f"vector + matrix @ vector expected, got 1, {m.ndim}, {v.ndim}",
-                    f"mv takes a 2-D matrix and a 1-D vector, got shapes {tuple(m.shape)} and "
-                    f"{tuple(v.shape)}")
+        raise _fail(
+            f"vector + matrix @ vector expected, got 1, {m.ndim}, {v.ndim}",
+            f"mv takes a 2-D matrix and a 1-D vector, got shapes {tuple(m.shape)} and "
+            f"{tuple(v.shape)}",
+        )
     _mv_check(tuple(m.shape), v.shape[0], _dname(m), _dname(v))
 
 
@@ -411,9 +477,11 @@ def _outer_fwd(xp: Any, a: Any, b: Any) -> Any:
     _tensor_arg("outer", "vec2", 2, b)
     for name, x in (("self", a), ("vec2", b)):
         if x.ndim != 1:
-            raise _fail(f"outer: Expected 1-D argument {name}, but got {x.ndim}-D",
-                        f"outer takes two vectors, got shape {tuple(x.shape)}; flatten() it or "
-                        "use broadcasting: a[:, None] * b")
+            raise _fail(
+                f"outer: Expected 1-D argument {name}, but got {x.ndim}-D",
+                f"outer takes two vectors, got shape {tuple(x.shape)}; flatten() it or "
+                "use broadcasting: a[:, None] * b",
+            )
     return xp.reshape(a, (a.shape[0], 1)) * xp.reshape(b, (1, b.shape[0]))
 
 
@@ -421,15 +489,17 @@ outer = def_op(
     "outer",
     forward=_outer_fwd,
     # through mul and sum, which promote: the saved inputs may differ in dtype from g
-    vjp=(lambda g, ans, a, b: (g * b.reshape(1, b.shape[0])).sum(1),
-         lambda g, ans, a, b: (g * a.reshape(a.shape[0], 1)).sum(0)),
+    vjp=(
+        lambda g, ans, a, b: (g * b.reshape(1, b.shape[0])).sum(1),
+        lambda g, ans, a, b: (g * a.reshape(a.shape[0], 1)).sum(0),
+    ),
     jvp="bilinear",
     inputs=("input", "vec2"),
     promote="binary",
     samples=_cases((((3,), (2,)), {}), (((1,), (4,)), {})),
     ref=np.outer,
     doc="Outer product a b^T of two vectors (dtypes promote, as in PyTorch). d/da = g b, "
-        "d/db = g^T a.",
+    "d/db = g^T a.",
 )
 
 
@@ -440,15 +510,21 @@ outer = def_op(
 def _tri(name: str) -> Callable[..., Any]:
     def fwd(xp: Any, x: Any, *, diagonal: int = 0) -> Any:
         if x.ndim < 2:
-            raise _fail(f"{name}: input tensor must have at least 2 dimensions",
-                        f"got shape {tuple(x.shape)}; {name} works on the last two dimensions")
+            raise _fail(
+                f"{name}: input tensor must have at least 2 dimensions",
+                f"got shape {tuple(x.shape)}; {name} works on the last two dimensions",
+            )
         return getattr(xp, name)(x, k=int(diagonal))
 
     return fwd
 
 
-_TRI_SAMPLES = _cases((((3, 4),), {}), (((4, 3),), {"diagonal": 1}),
-                      (((2, 3, 3),), {"diagonal": -1}), (((2, 3),), {"diagonal": 5}))
+_TRI_SAMPLES = _cases(
+    (((3, 4),), {}),
+    (((4, 3),), {"diagonal": 1}),
+    (((2, 3, 3),), {"diagonal": -1}),
+    (((2, 3),), {"diagonal": 5}),
+)
 
 tril = def_op(
     "tril",
@@ -461,7 +537,7 @@ tril = def_op(
     samples=_TRI_SAMPLES,
     ref=lambda x, diagonal=0: np.tril(x, diagonal),
     doc="Lower triangle (on and below ``diagonal``) of the last two dimensions, zeros elsewhere. "
-        "Linear: the vjp is tril of ``g``.",
+    "Linear: the vjp is tril of ``g``.",
 )
 
 triu = def_op(
@@ -475,7 +551,7 @@ triu = def_op(
     samples=_TRI_SAMPLES,
     ref=lambda x, diagonal=0: np.triu(x, diagonal),
     doc="Upper triangle (on and above ``diagonal``) of the last two dimensions, zeros elsewhere. "
-        "Linear: the vjp is triu of ``g``.",
+    "Linear: the vjp is triu of ``g``.",
 )
 
 
@@ -489,8 +565,10 @@ def _diag_len(rows: int, cols: int, offset: int) -> int:
 def _embed_fwd(xp: Any, v: Any, *, offset: int = 0, rows: int = 0, cols: int = 0) -> Any:
     n = _diag_len(rows, cols, offset)
     if v.ndim != 1 or v.shape[0] != n:
-        raise RuntimeError(f"_diag_embed: expected a vector of length {n} for diagonal {offset} "
-                           f"of a {rows}x{cols} matrix, got shape {tuple(v.shape)}")
+        raise RuntimeError(
+            f"_diag_embed: expected a vector of length {n} for diagonal {offset} "
+            f"of a {rows}x{cols} matrix, got shape {tuple(v.shape)}"
+        )
     mask = xp.eye(rows, cols, k=offset, dtype=xp.bool, device=v.device)
     # on diagonal ``offset`` row i holds v[i] (offset >= 0), column j holds v[j] (offset < 0)
     size, shape = (rows, (rows, 1)) if offset >= 0 else (cols, (1, cols))
@@ -532,7 +610,7 @@ _diag_embed = def_op(
     ref=_embed_ref,
     torch=_embed_torch,
     doc="A rows x cols matrix of zeros with the vector on diagonal ``offset`` (the transpose of "
-        "diag on a rectangular matrix). Linear: the vjp is diag(g, offset).",
+    "diag on a rectangular matrix). Linear: the vjp is diag(g, offset).",
 )
 
 
@@ -543,9 +621,10 @@ def _diag_fwd(xp: Any, x: Any, *, diagonal: int = 0) -> Any:
         return _embed_fwd(xp, x, offset=k, rows=n, cols=n)
     if x.ndim == 2:  # a copy, as in PyTorch (torch.diagonal is the view)
         return xp.asarray(xp.linalg.diagonal(x, offset=k), copy=True)
-    raise _fail(f"diag(): Supports 1D or 2D tensors. Got {x.ndim}D",
-                "diag takes a vector or a matrix; for a batch of matrices use "
-                "einsum('...ii->...i', x)")
+    raise _fail(
+        f"diag(): Supports 1D or 2D tensors. Got {x.ndim}D",
+        "diag takes a vector or a matrix; for a batch of matrices use einsum('...ii->...i', x)",
+    )
 
 
 def _diag_vjp(g: Tensor, ans: Any, x: Any, *, diagonal: int = 0) -> Tensor:
@@ -561,23 +640,34 @@ diag = def_op(
     jvp="linear",
     params=(("diagonal", 0),),
     save=None,
-    samples=_cases((((4,),), {}), (((3,),), {"diagonal": 1}), (((3,),), {"diagonal": -2}),
-                   (((3, 4),), {}), (((4, 3),), {"diagonal": 1}), (((3, 4),), {"diagonal": -2}),
-                   (((2, 3),), {"diagonal": 3})),
+    samples=_cases(
+        (((4,),), {}),
+        (((3,),), {"diagonal": 1}),
+        (((3,),), {"diagonal": -2}),
+        (((3, 4),), {}),
+        (((4, 3),), {"diagonal": 1}),
+        (((3, 4),), {"diagonal": -2}),
+        (((2, 3),), {"diagonal": 3}),
+    ),
     ref=lambda x, diagonal=0: np.diag(x, diagonal),
     doc="1-D input: a square matrix with the vector on diagonal ``diagonal``; 2-D input: that "
-        "diagonal as a vector (a copy). Linear: each case's vjp is the other case.",
+    "diagonal as a vector (a copy). Linear: each case's vjp is the other case.",
 )
 
 
 def _trace_fwd(xp: Any, x: Any) -> Any:
     if x.ndim != 2:
-        raise _fail(f"trace: expected a matrix, but got tensor with dim {x.ndim}",
-                    "for a batch of matrices use diagonal(...).sum(-1) or einsum('...ii->...')")
+        raise _fail(
+            f"trace: expected a matrix, but got tensor with dim {x.ndim}",
+            "for a batch of matrices use diagonal(...).sum(-1) or einsum('...ii->...')",
+        )
     name = _dname(x)
     if name == "bool":
-        raise _fail("\"trace\" not implemented for 'Bool'", "convert first, e.g. x.long()",
-                    NotImplementedError)
+        raise _fail(
+            "\"trace\" not implemented for 'Bool'",
+            "convert first, e.g. x.long()",
+            NotImplementedError,
+        )
     if name in ("int8", "int16", "int32", "int64", "uint8"):  # integers sum to int64
         return xp.linalg.trace(x, dtype=xp.int64)
     return xp.linalg.trace(x)
@@ -597,7 +687,7 @@ trace = def_op(
     samples=_cases((((3, 3),), {}), (((2, 4),), {}), (((4, 2),), {})),
     ref=np.trace,
     doc="Sum of the main diagonal of a 2-D tensor (rectangular allowed). d/dx = g on the "
-        "diagonal, 0 elsewhere.",
+    "diagonal, 0 elsewhere.",
 )
 
 
@@ -609,9 +699,12 @@ _LABELS = string.ascii_uppercase + string.ascii_lowercase  # PyTorch's order of 
 
 
 def _bad_subscript(i: int) -> RuntimeError:
-    return _fail(f"einsum(): invalid subscript given at index {i} in the equation string, "
-                 "subscripts must be in [a-zA-Z]", "write subscripts as letters, ellipsis as "
-                 "'...', operands separated by ',' and the output after '->'")
+    return _fail(
+        f"einsum(): invalid subscript given at index {i} in the equation string, "
+        "subscripts must be in [a-zA-Z]",
+        "write subscripts as letters, ellipsis as "
+        "'...', operands separated by ',' and the output after '->'",
+    )
 
 
 @functools.lru_cache(maxsize=1024)
@@ -628,56 +721,71 @@ def _canonical(equation: str, shapes: tuple) -> str:
             continue
         if c == ".":
             if "..." in terms[-1]:
-                raise _fail(f"einsum(): found '.' for operand {k} for which an ellipsis was "
-                            "already found", "each operand may have one '...'")
+                raise _fail(
+                    f"einsum(): found '.' for operand {k} for which an ellipsis was already found",
+                    "each operand may have one '...'",
+                )
             dots += 1
             if dots == 3:
                 terms[-1].append("...")
                 dots = 0
             continue
         if dots:
-            raise _fail(f"einsum(): found '.' for operand {k} that is not part of any ellipsis",
-                        "an ellipsis is exactly three dots")
+            raise _fail(
+                f"einsum(): found '.' for operand {k} that is not part of any ellipsis",
+                "an ellipsis is exactly three dots",
+            )
         if c == ",":
             if len(terms) >= nops:
-                raise _fail("einsum(): fewer operands were provided than specified in the "
-                            "equation", f"the equation names more operands than the {nops} given")
+                raise _fail(
+                    "einsum(): fewer operands were provided than specified in the equation",
+                    f"the equation names more operands than the {nops} given",
+                )
             terms.append([])
         elif c in _LABELS:
             terms[-1].append(c)
         else:
             raise _bad_subscript(i)
     if dots:
-        raise _fail(f"einsum(): found '.' for operand {len(terms) - 1} that is not part of any "
-                    "ellipsis", "an ellipsis is exactly three dots")
+        raise _fail(
+            f"einsum(): found '.' for operand {len(terms) - 1} that is not part of any ellipsis",
+            "an ellipsis is exactly three dots",
+        )
     if len(terms) < nops:
-        raise _fail("einsum(): more operands were provided than specified in the equation",
-                    f"the equation names {len(terms)} operands but {nops} were given")
+        raise _fail(
+            "einsum(): more operands were provided than specified in the equation",
+            f"the equation names {len(terms)} operands but {nops} were given",
+        )
 
     ell_dims = []
     for k, (t, shape) in enumerate(zip(terms, shapes, strict=True)):
         nlab = sum(1 for s in t if s != "...")
         if "..." in t:
             if nlab > len(shape):
-                raise _fail(f"einsum(): the number of subscripts in the equation ({nlab}) is "
-                            f"more than the number of dimensions ({len(shape)}) for operand {k}",
-                            f"operand {k} has shape {shape}")
+                raise _fail(
+                    f"einsum(): the number of subscripts in the equation ({nlab}) is "
+                    f"more than the number of dimensions ({len(shape)}) for operand {k}",
+                    f"operand {k} has shape {shape}",
+                )
             ell_dims.append(len(shape) - nlab)
         else:
             if nlab != len(shape):
-                raise _fail(f"einsum(): the number of subscripts in the equation ({nlab}) does "
-                            f"not match the number of dimensions ({len(shape)}) for operand {k} "
-                            "and no ellipsis was given",
-                            f"operand {k} has shape {shape}; give one subscript per dimension "
-                            "or use '...'")
+                raise _fail(
+                    f"einsum(): the number of subscripts in the equation ({nlab}) does "
+                    f"not match the number of dimensions ({len(shape)}) for operand {k} "
+                    "and no ellipsis was given",
+                    f"operand {k} has shape {shape}; give one subscript per dimension or use '...'",
+                )
             ell_dims.append(0)
     n_ell = max(ell_dims, default=0)
     free = [c for c in _LABELS if c not in equation]
     if n_ell > len(free):
         raise _fail("einsum(): too many dimensions", "einsum supports 52 distinct subscripts")
     ell = "".join(free[:n_ell])
-    ins = ["".join(ell[n_ell - e:] if s == "..." else s for s in t)
-           for t, e in zip(terms, ell_dims, strict=True)]
+    ins = [
+        "".join(ell[n_ell - e :] if s == "..." else s for s in t)
+        for t, e in zip(terms, ell_dims, strict=True)
+    ]
 
     sizes: dict[str, int] = {}
     for k, (s, shape) in enumerate(zip(ins, shapes, strict=True)):
@@ -685,9 +793,11 @@ def _canonical(equation: str, shapes: tuple) -> str:
         for c, n in zip(s, shape, strict=True):
             if c in own:
                 if own[c] != n:
-                    raise _fail(f"einsum(): subscript {c} is repeated for operand {k} but the "
-                                f"sizes don't match, {n} != {own[c]}",
-                                "a repeated subscript takes a diagonal, which must be square")
+                    raise _fail(
+                        f"einsum(): subscript {c} is repeated for operand {k} but the "
+                        f"sizes don't match, {n} != {own[c]}",
+                        "a repeated subscript takes a diagonal, which must be square",
+                    )
                 continue
             own[c] = n
             prev = sizes.get(c)
@@ -696,12 +806,16 @@ def _canonical(equation: str, shapes: tuple) -> str:
             elif n not in (1, prev):
                 if c in ell:
                     j = ell.index(c) - (n_ell - ell_dims[k])
-                    msg = (f"einsum(): dimension {j} covered by ellipsis in operand {k} has size "
-                           f"{n} which does not broadcast with previously seen ellipsis with size "
-                           f"{prev} for the respective dimension")
+                    msg = (
+                        f"einsum(): dimension {j} covered by ellipsis in operand {k} has size "
+                        f"{n} which does not broadcast with previously seen ellipsis with size "
+                        f"{prev} for the respective dimension"
+                    )
                 else:
-                    msg = (f"einsum(): subscript {c} has size {n} for operand {k} which does not "
-                           f"broadcast with previously seen size {prev}")
+                    msg = (
+                        f"einsum(): subscript {c} has size {n} for operand {k} which does not "
+                        f"broadcast with previously seen size {prev}"
+                    )
                 raise _fail(msg, "sizes of a subscript must be equal or 1")
 
     if arrow < 0:  # implicit output: the ellipsis, then subscripts seen once, sorted
@@ -711,13 +825,15 @@ def _canonical(equation: str, shapes: tuple) -> str:
         out = ""
         dots = 0
         seen_ell = False
-        for i, c in enumerate(equation[arrow + 2:], start=arrow + 2):
+        for i, c in enumerate(equation[arrow + 2 :], start=arrow + 2):
             if c == " ":
                 continue
             if c == ".":
                 if seen_ell:
-                    raise _fail("einsum(): found '.' for output but an ellipsis (...) was "
-                                "already found", "the output may have one '...'")
+                    raise _fail(
+                        "einsum(): found '.' for output but an ellipsis (...) was already found",
+                        "the output may have one '...'",
+                    )
                 dots += 1
                 if dots == 3:
                     out += ell
@@ -725,20 +841,29 @@ def _canonical(equation: str, shapes: tuple) -> str:
                     dots = 0
                 continue
             if dots:
-                raise _fail("einsum(): found '.' for output that is not part of any ellipsis "
-                            "(...)", "an ellipsis is exactly three dots")
+                raise _fail(
+                    "einsum(): found '.' for output that is not part of any ellipsis (...)",
+                    "an ellipsis is exactly three dots",
+                )
             if c not in _LABELS:
                 raise _bad_subscript(i)
             if c in out:
-                raise _fail(f"einsum(): output subscript {c} appears more than once in the "
-                            "output", "use a repeated subscript on an input to take a diagonal")
+                raise _fail(
+                    f"einsum(): output subscript {c} appears more than once in the output",
+                    "use a repeated subscript on an input to take a diagonal",
+                )
             if c not in sizes:
-                raise _fail(f"einsum(): output subscript {c} does not appear in the equation for "
-                            "any input operand", "every output subscript must come from an input")
+                raise _fail(
+                    f"einsum(): output subscript {c} does not appear in the equation for "
+                    "any input operand",
+                    "every output subscript must come from an input",
+                )
             out += c
         if dots:
-            raise _fail("einsum(): found '.' for output that is not part of any ellipsis (...)",
-                        "an ellipsis is exactly three dots")
+            raise _fail(
+                "einsum(): found '.' for output that is not part of any ellipsis (...)",
+                "an ellipsis is exactly three dots",
+            )
     return ",".join(ins) + "->" + out
 
 
@@ -761,8 +886,10 @@ def _einsum_fwd(xp: Any, *arrays: Any, equation: str) -> Any:
     ins, _ = _split(equation)
     sizes = _label_sizes(ins, [a.shape for a in arrays])
     full = [tuple(sizes[c] for c in s) for s in ins]
-    arrays = tuple(a if tuple(a.shape) == f else xp.broadcast_to(a, f)
-                   for a, f in zip(arrays, full, strict=True))
+    arrays = tuple(
+        a if tuple(a.shape) == f else xp.broadcast_to(a, f)
+        for a, f in zip(arrays, full, strict=True)
+    )
     # NumPy's contraction path (BLAS through tensordot) pays off beyond tiny operands
     big = len(arrays) > 1 and math.prod(sizes.values()) > 4096
     kw = {"optimize": True} if xp is np and big else {}
@@ -807,7 +934,7 @@ def _einsum_jvp(tangents: tuple, ans: Any, *ops: Tensor, equation: str) -> Tenso
     for i, t in enumerate(tangents):
         if t is None:
             continue
-        r = einsum(equation, *ops[:i], t, *ops[i + 1:])
+        r = einsum(equation, *ops[:i], t, *ops[i + 1 :])
         out = r if out is None else out + r
     return out
 
@@ -819,7 +946,7 @@ def _einsum_case(equation: Any, *shapes: tuple, sublist: tuple = ()) -> Callable
             args: list = []
             for a, sub in zip(arrays, sublist[: len(arrays)], strict=True):
                 args += [a, list(sub)]
-            args += [list(s) for s in sublist[len(arrays):]]
+            args += [list(s) for s in sublist[len(arrays) :]]
             return Sample(tuple(args), name=f"sublist{sublist}")
         return Sample((equation, *arrays), name=f"{equation}{shapes}")
 
@@ -875,9 +1002,12 @@ _EINSUM_BY_ARITY = {2: _EINSUM}
 def _einsum_op(n: int) -> Any:
     op = _EINSUM_BY_ARITY.get(n)
     if op is None:
-        op = dataclasses.replace(_EINSUM, inputs=tuple(f"operand{i}" for i in range(n)),
-                                 vjp=tuple(_einsum_rule(i) for i in range(n)),
-                                 save=tuple(range(n)))
+        op = dataclasses.replace(
+            _EINSUM,
+            inputs=tuple(f"operand{i}" for i in range(n)),
+            vjp=tuple(_einsum_rule(i) for i in range(n)),
+            save=tuple(range(n)),
+        )
         _EINSUM_BY_ARITY[n] = op
     return op
 
@@ -893,9 +1023,11 @@ def _sublist_equation(args: tuple) -> tuple[str, tuple]:
             elif isinstance(n, int) and 0 <= n < 52:
                 out += _LABELS[n]
             else:
-                raise _fail("einsum(): subscript in subscript list is not within the valid "
-                            "range [0, 52)", "subscripts are ints in [0, 52) or Ellipsis",
-                            ValueError)
+                raise _fail(
+                    "einsum(): subscript in subscript list is not within the valid range [0, 52)",
+                    "subscripts are ints in [0, 52) or Ellipsis",
+                    ValueError,
+                )
         return out
 
     ops = args[0::2]
@@ -928,8 +1060,10 @@ def einsum(*args: Any) -> Tensor:
         >>> ndgrad.einsum("ii", a)
         tensor(5.)
     """
-    msg = ("einsum(): must specify the equation string and at least one operand, or at least "
-           "one operand and its subscripts list")
+    msg = (
+        "einsum(): must specify the equation string and at least one operand, or at least "
+        "one operand and its subscripts list"
+    )
     if not args:
         raise ValueError(msg)
     if isinstance(args[0], str):
@@ -943,16 +1077,21 @@ def einsum(*args: Any) -> Tensor:
     ops = []
     for k, o in enumerate(operands):
         if o is None or isinstance(o, (*_PY_SCALARS, str)):
-            raise _fail(f"expected Tensor as element {k} in argument 1, but got "
-                        f"{type(o).__name__}", "wrap numbers in ndgrad.tensor(...)", TypeError)
+            raise _fail(
+                f"expected Tensor as element {k} in argument 1, but got {type(o).__name__}",
+                "wrap numbers in ndgrad.tensor(...)",
+                TypeError,
+            )
         ops.append(to_tensor(o))
     canon = _canonical(equation, tuple(tuple(t._data.shape) for t in ops))
     first = _dname(ops[0]._data)
     for t in ops[1:]:
         other = _dname(t._data)
         if other != first:
-            raise _fail(f"expected scalar type {_SCALAR_NAME[first]} but found "
-                        f"{_SCALAR_NAME[other]}", _same_dtype_hint(first, other))
+            raise _fail(
+                f"expected scalar type {_SCALAR_NAME[first]} but found {_SCALAR_NAME[other]}",
+                _same_dtype_hint(first, other),
+            )
     return apply(_einsum_op(len(ops)), ops, {"equation": canon})
 
 
@@ -1011,7 +1150,7 @@ _einsum_embed = def_op(
     ref=_einsum_embed_ref,
     torch=_einsum_embed_torch,
     doc="Place an array on diagonals: ``'ij->iji'`` gives out[i, j, k] = x[i, j] if k == i else "
-        "0 (the transpose of einsum's diagonal, ``'iji->ij'``, which is its vjp).",
+    "0 (the transpose of einsum's diagonal, ``'iji->ij'``, which is its vjp).",
 )
 
 

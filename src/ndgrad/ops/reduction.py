@@ -54,8 +54,7 @@ def norm_dims(dim: Any, ndim: int) -> tuple:
         d = int(d)
         if not (-n <= d < n):
             raise IndexError(
-                f"Dimension out of range (expected to be in range of [{-n}, {n - 1}], but got "
-                f"{d})"
+                f"Dimension out of range (expected to be in range of [{-n}, {n - 1}], but got {d})"
             )
         out.append(d % ndim if ndim else 0)
     return tuple(sorted(set(out)))
@@ -110,9 +109,19 @@ def _is_float(a: Any) -> bool:
     return d.is_floating_point or d.is_complex
 
 
-_TORCH_NAMES = {"int64": "Long", "int32": "Int", "int16": "Short", "int8": "Char",
-                "uint8": "Byte", "bool": "Bool", "float16": "Half", "float32": "Float",
-                "float64": "Double", "complex64": "ComplexFloat", "complex128": "ComplexDouble"}
+_TORCH_NAMES = {
+    "int64": "Long",
+    "int32": "Int",
+    "int16": "Short",
+    "int8": "Char",
+    "uint8": "Byte",
+    "bool": "Bool",
+    "float16": "Half",
+    "float32": "Float",
+    "float64": "Double",
+    "complex64": "ComplexFloat",
+    "complex128": "ComplexDouble",
+}
 
 
 def _tname(a: Any) -> str:
@@ -202,8 +211,9 @@ def _sum_fwd(xp: Any, x: Any, *, dim: Any = None, keepdim: bool = False, dtype: 
     return xp.sum(x, axis=axes, keepdims=keepdim)
 
 
-def _sum_vjp(g: Tensor, ans: Any, x: Tensor, *, dim: Any = None, keepdim: bool = False,
-             dtype: Any = None) -> Tensor:
+def _sum_vjp(
+    g: Tensor, ans: Any, x: Tensor, *, dim: Any = None, keepdim: bool = False, dtype: Any = None
+) -> Tensor:
     return expand_back(g, x.shape, dim, keepdim).expand(x.shape)
 
 
@@ -230,8 +240,7 @@ sum = def_op(  # noqa: A001 - PyTorch's name
 )
 
 
-def _mean_fwd(xp: Any, x: Any, *, dim: Any = None, keepdim: bool = False,
-              dtype: Any = None) -> Any:
+def _mean_fwd(xp: Any, x: Any, *, dim: Any = None, keepdim: bool = False, dtype: Any = None) -> Any:
     axes = _axes(dim, x.ndim)
     if dtype is not None:
         x = _cast(xp, x, dtype)
@@ -244,8 +253,9 @@ def _mean_fwd(xp: Any, x: Any, *, dim: Any = None, keepdim: bool = False,
     return xp.mean(x, axis=axes, keepdims=keepdim)
 
 
-def _mean_vjp(g: Tensor, ans: Any, x: Any, *, dim: Any = None, keepdim: bool = False,
-              dtype: Any = None) -> Tensor:
+def _mean_vjp(
+    g: Tensor, ans: Any, x: Any, *, dim: Any = None, keepdim: bool = False, dtype: Any = None
+) -> Tensor:
     # d/dx_i mean = 1/n for each of the n reduced elements.
     return expand_back(g, x.shape, dim, keepdim).expand(x.shape) / _count(x.shape, dim)
 
@@ -266,8 +276,7 @@ mean = def_op(
 # prod
 
 
-def _prod_fwd(xp: Any, x: Any, *, dim: Any = None, keepdim: bool = False,
-              dtype: Any = None) -> Any:
+def _prod_fwd(xp: Any, x: Any, *, dim: Any = None, keepdim: bool = False, dtype: Any = None) -> Any:
     if dim is not None:
         dim = _one_dim(dim, x.ndim, "prod")
     axes = _axes(dim, x.ndim)
@@ -298,13 +307,21 @@ def _prod_partial(ans: Tensor, x: Tensor, dim: Any, keepdim: bool) -> Tensor:
     return _where(_eq(z, 0.0), others, many)
 
 
-def _prod_vjp(g: Tensor, ans: Tensor, x: Tensor, *, dim: Any = None, keepdim: bool = False,
-              dtype: Any = None) -> Tensor:
+def _prod_vjp(
+    g: Tensor, ans: Tensor, x: Tensor, *, dim: Any = None, keepdim: bool = False, dtype: Any = None
+) -> Tensor:
     return expand_back(g, x.shape, dim, keepdim) * _prod_partial(ans, x, dim, keepdim)
 
 
-def _prod_jvp(tangents: tuple, ans: Tensor, x: Tensor, *, dim: Any = None, keepdim: bool = False,
-              dtype: Any = None) -> Tensor:
+def _prod_jvp(
+    tangents: tuple,
+    ans: Tensor,
+    x: Tensor,
+    *,
+    dim: Any = None,
+    keepdim: bool = False,
+    dtype: Any = None,
+) -> Tensor:
     return _contract(_prod_partial(ans, x, dim, keepdim), tangents[0], dim, keepdim)
 
 
@@ -334,7 +351,7 @@ prod = def_op(
     samples=_prod_samples,
     ref=lambda x, dim=None, keepdim=False: np.prod(x, axis=dim, keepdims=keepdim),
     doc="Product over one ``dim`` (all by default). d/dx_i = product of the others (also when "
-        "x_i or another element is 0, as PyTorch).",
+    "x_i or another element is 0, as PyTorch).",
 )
 
 # --------------------------------------------------------------------------------------------
@@ -424,8 +441,8 @@ def _def_extremes(name: str, largest: bool) -> tuple:
         samples=lambda rng, dt: [Sample((distinct(rng, s, dt),)) for s in ((), (4,), (2, 3))],
         ref=np_red,
         doc=f"``{name}(x)``: the {name}imum of all elements; ``{name}(x, dim, keepdim=False)``: "
-            f"namedtuple (values, indices); ``{name}(x, other)``: {name}imum(x, other). "
-            "See Note [Ties in max and min].",
+        f"namedtuple (values, indices); ``{name}(x, other)``: {name}imum(x, other). "
+        "See Note [Ties in max and min].",
     )
 
     # ---- max(x, dim): the values; the gradient goes to the returned index.
@@ -437,12 +454,14 @@ def _def_extremes(name: str, largest: bool) -> tuple:
     def dim_mask(x: Tensor, dim: Any) -> Tensor:
         return _arg_mask(x, dim=dim, largest=largest)
 
-    def dim_vjp(g: Tensor, ans: Any, x: Tensor, *, dim: Any = None,
-                keepdim: bool = False) -> Tensor:
+    def dim_vjp(
+        g: Tensor, ans: Any, x: Tensor, *, dim: Any = None, keepdim: bool = False
+    ) -> Tensor:
         return _where(dim_mask(x, dim), expand_back(g, x.shape, dim, keepdim), 0.0)
 
-    def dim_jvp(tangents: tuple, ans: Any, x: Tensor, *, dim: Any = None,
-                keepdim: bool = False) -> Tensor:
+    def dim_jvp(
+        tangents: tuple, ans: Any, x: Tensor, *, dim: Any = None, keepdim: bool = False
+    ) -> Tensor:
         return sum(_where(dim_mask(x, dim), tangents[0], 0.0), dim, keepdim)
 
     def dim_torch(x: Any, dim: Any, keepdim: bool = False) -> Any:
@@ -482,13 +501,13 @@ def _def_extremes(name: str, largest: bool) -> tuple:
         count = sum(mask.to(x.dtype), dim, True)
         return mask, count
 
-    def a_vjp(g: Tensor, ans: Tensor, x: Tensor, *, dim: Any = (),
-              keepdim: bool = False) -> Tensor:
+    def a_vjp(g: Tensor, ans: Tensor, x: Tensor, *, dim: Any = (), keepdim: bool = False) -> Tensor:
         mask, count = a_mask(ans, x, dim, keepdim)
         return _where(mask, expand_back(g, x.shape, dim, keepdim) / count, 0.0)
 
-    def a_jvp(tangents: tuple, ans: Tensor, x: Tensor, *, dim: Any = (),
-              keepdim: bool = False) -> Tensor:
+    def a_jvp(
+        tangents: tuple, ans: Tensor, x: Tensor, *, dim: Any = (), keepdim: bool = False
+    ) -> Tensor:
         mask, count = a_mask(ans, x, dim, keepdim)
         return sum(_where(mask, tangents[0] / count, 0.0), dim, keepdim)
 
@@ -507,7 +526,7 @@ def _def_extremes(name: str, largest: bool) -> tuple:
         ],
         ref=lambda x, dim=(), keepdim=False: np_red(x, None if dim == () else dim, keepdim),
         doc=f"The {name}imum over ``dim`` (all by default). The gradient is split evenly among "
-            "ties, as PyTorch.",
+        "ties, as PyTorch.",
     )
 
     # ---- argmax: int64 indices, no gradient.
@@ -543,14 +562,19 @@ def _def_extremes(name: str, largest: bool) -> tuple:
         ],
         ref=arg_ref,
         doc=f"The int64 index of the first {name}imum (of the flattened input when ``dim`` is "
-            "None). No gradient.",
+        "None). No gradient.",
     )
 
     # ---- the public max(): three signatures, as PyTorch.
     result = getattr(return_types, name)
 
-    def public(input: Any, dim: Any = None, keepdim: bool = False, *,  # noqa: A002
-               other: Any = None) -> Any:
+    def public(
+        input: Any,
+        dim: Any = None,
+        keepdim: bool = False,
+        *,
+        other: Any = None,
+    ) -> Any:
         if other is not None or isinstance(dim, Tensor) or _backend.is_array(dim):
             from . import elementwise as _ew
 
@@ -573,8 +597,9 @@ min, _min_all, _min_dim, amin, argmin = _def_extremes("min", False)  # noqa: A00
 # var, std
 
 
-def _var_fwd(xp: Any, x: Any, *, dim: Any = None, correction: Any = 1,
-             keepdim: bool = False) -> Any:
+def _var_fwd(
+    xp: Any, x: Any, *, dim: Any = None, correction: Any = 1, keepdim: bool = False
+) -> Any:
     axes = _axes(dim, x.ndim)
     if not _is_float(x):
         raise RuntimeError(
@@ -604,13 +629,21 @@ def _var_partial(x: Tensor, dim: Any, correction: Any) -> Tensor:
     return (x - mean(x, dim, True)) * _two_over_dof(x, dim, correction)
 
 
-def _var_vjp(g: Tensor, ans: Any, x: Tensor, *, dim: Any = None, correction: Any = 1,
-             keepdim: bool = False) -> Tensor:
+def _var_vjp(
+    g: Tensor, ans: Any, x: Tensor, *, dim: Any = None, correction: Any = 1, keepdim: bool = False
+) -> Tensor:
     return expand_back(g, x.shape, dim, keepdim) * _var_partial(x, dim, correction)
 
 
-def _var_jvp(tangents: tuple, ans: Any, x: Tensor, *, dim: Any = None, correction: Any = 1,
-             keepdim: bool = False) -> Tensor:
+def _var_jvp(
+    tangents: tuple,
+    ans: Any,
+    x: Tensor,
+    *,
+    dim: Any = None,
+    correction: Any = 1,
+    keepdim: bool = False,
+) -> Tensor:
     return _contract(_var_partial(x, dim, correction), tangents[0], dim, keepdim)
 
 
@@ -620,16 +653,31 @@ def _std_scale(t: Tensor, ans: Tensor) -> Tensor:
     return _where(zero, 0.0, t / (2 * _safe(ans, zero)))
 
 
-def _std_vjp(g: Tensor, ans: Tensor, x: Tensor, *, dim: Any = None, correction: Any = 1,
-             keepdim: bool = False) -> Tensor:
+def _std_vjp(
+    g: Tensor,
+    ans: Tensor,
+    x: Tensor,
+    *,
+    dim: Any = None,
+    correction: Any = 1,
+    keepdim: bool = False,
+) -> Tensor:
     gs = _std_scale(g, ans)
     return expand_back(gs, x.shape, dim, keepdim) * _var_partial(x, dim, correction)
 
 
-def _std_jvp(tangents: tuple, ans: Tensor, x: Tensor, *, dim: Any = None, correction: Any = 1,
-             keepdim: bool = False) -> Tensor:
-    return _std_scale(_var_jvp(tangents, None, x, dim=dim, correction=correction,
-                               keepdim=keepdim), ans)
+def _std_jvp(
+    tangents: tuple,
+    ans: Tensor,
+    x: Tensor,
+    *,
+    dim: Any = None,
+    correction: Any = 1,
+    keepdim: bool = False,
+) -> Tensor:
+    return _std_scale(
+        _var_jvp(tangents, None, x, dim=dim, correction=correction, keepdim=keepdim), ans
+    )
 
 
 def _var_samples(rng: np.random.Generator, dtype: Any) -> list:
@@ -664,7 +712,7 @@ _var = def_op(
     samples=_var_samples,
     ref=_var_ref,
     doc="Variance over ``dim`` with ``correction`` (1: Bessel). d/dx_i = 2 (x_i - mean) / "
-        "(n - correction).",
+    "(n - correction).",
 )
 
 _std = def_op(
@@ -678,7 +726,7 @@ _std = def_op(
     samples=_var_samples,
     ref=_std_ref,
     doc="Standard deviation, sqrt(var). d/dx_i = (x_i - mean) / ((n - correction) std); 0 where "
-        "std == 0, as PyTorch.",
+    "std == 0, as PyTorch.",
 )
 
 
@@ -699,8 +747,14 @@ def _correction(op: str, dim: Any, unbiased: Any, keepdim: Any, correction: Any)
     return dim, (1 if correction is None else correction), keepdim
 
 
-def var(input: Any, dim: Any = None, unbiased: bool | None = None,  # noqa: A002
-        keepdim: bool = False, *, correction: Any = None) -> Tensor:
+def var(
+    input: Any,
+    dim: Any = None,
+    unbiased: bool | None = None,
+    keepdim: bool = False,
+    *,
+    correction: Any = None,
+) -> Tensor:
     """Variance over ``dim``: sum((x - mean)^2) / (n - correction); ``unbiased`` is the legacy
     spelling of ``correction`` (True: 1, False: 0).
 
@@ -713,8 +767,14 @@ def var(input: Any, dim: Any = None, unbiased: bool | None = None,  # noqa: A002
     return _var(input, dim=dim, correction=corr, keepdim=keepdim)
 
 
-def std(input: Any, dim: Any = None, unbiased: bool | None = None,  # noqa: A002
-        keepdim: bool = False, *, correction: Any = None) -> Tensor:
+def std(
+    input: Any,
+    dim: Any = None,
+    unbiased: bool | None = None,
+    keepdim: bool = False,
+    *,
+    correction: Any = None,
+) -> Tensor:
     """Standard deviation over ``dim``: sqrt(var); same arguments as ``var``.
 
     Example:
@@ -747,8 +807,9 @@ def _p_value(p: Any) -> float:
     return float(p)
 
 
-def _norm_fwd(xp: Any, x: Any, *, p: Any = "fro", dim: Any = None, keepdim: bool = False,
-              dtype: Any = None) -> Any:
+def _norm_fwd(
+    xp: Any, x: Any, *, p: Any = "fro", dim: Any = None, keepdim: bool = False, dtype: Any = None
+) -> Any:
     q = _p_value(p)
     axes = _axes(dim, x.ndim)
     if not _is_float(x):
@@ -808,13 +869,29 @@ def _norm_partial(ans: Tensor, x: Tensor, p: Any, dim: Any, keepdim: bool) -> Te
     return x * ax ** (q - 2) * scale
 
 
-def _norm_vjp(g: Tensor, ans: Tensor, x: Tensor, *, p: Any = "fro", dim: Any = None,
-              keepdim: bool = False, dtype: Any = None) -> Tensor:
+def _norm_vjp(
+    g: Tensor,
+    ans: Tensor,
+    x: Tensor,
+    *,
+    p: Any = "fro",
+    dim: Any = None,
+    keepdim: bool = False,
+    dtype: Any = None,
+) -> Tensor:
     return expand_back(g, x.shape, dim, keepdim) * _norm_partial(ans, x, p, dim, keepdim)
 
 
-def _norm_jvp(tangents: tuple, ans: Tensor, x: Tensor, *, p: Any = "fro", dim: Any = None,
-              keepdim: bool = False, dtype: Any = None) -> Tensor:
+def _norm_jvp(
+    tangents: tuple,
+    ans: Tensor,
+    x: Tensor,
+    *,
+    p: Any = "fro",
+    dim: Any = None,
+    keepdim: bool = False,
+    dtype: Any = None,
+) -> Tensor:
     return _contract(_norm_partial(ans, x, p, dim, keepdim), tangents[0], dim, keepdim)
 
 
@@ -836,7 +913,9 @@ def _norm_samples(rng: np.random.Generator, dtype: Any) -> list:
         Sample((_signed(rng, (2, 3), dtype),), {"p": 0.5, "dim": 1}),
         Sample((_signed(rng, (2, 3), dtype),), {"p": -1, "dim": 1}),
         Sample((_signed(rng, (2, 3), dtype),), {"p": 0}),
-        Sample((_signed(rng, (), dtype),),),
+        Sample(
+            (_signed(rng, (), dtype),),
+        ),
     ]
 
 
@@ -861,7 +940,7 @@ norm = def_op(
     samples=_norm_samples,
     ref=_norm_ref,
     doc="The vector p-norm over ``dim`` (all by default): p = 'fro'/2, 1, inf, -inf, 0 (count of "
-        "nonzeros) or any number. The gradient at a zero norm is 0, as PyTorch.",
+    "nonzeros) or any number. The gradient at a zero norm is 0, as PyTorch.",
 )
 
 # --------------------------------------------------------------------------------------------
@@ -887,13 +966,15 @@ def _lse_partial(ans: Tensor, x: Tensor, dim: Any, keepdim: bool) -> Tensor:
     return (x - expand_back(ans, x.shape, dim, keepdim)).exp()  # softmax along dim
 
 
-def _lse_vjp(g: Tensor, ans: Tensor, x: Tensor, *, dim: Any = None,
-             keepdim: bool = False) -> Tensor:
+def _lse_vjp(
+    g: Tensor, ans: Tensor, x: Tensor, *, dim: Any = None, keepdim: bool = False
+) -> Tensor:
     return expand_back(g, x.shape, dim, keepdim) * _lse_partial(ans, x, dim, keepdim)
 
 
-def _lse_jvp(tangents: tuple, ans: Tensor, x: Tensor, *, dim: Any = None,
-             keepdim: bool = False) -> Tensor:
+def _lse_jvp(
+    tangents: tuple, ans: Tensor, x: Tensor, *, dim: Any = None, keepdim: bool = False
+) -> Tensor:
     return _contract(_lse_partial(ans, x, dim, keepdim), tangents[0], dim, keepdim)
 
 
@@ -901,7 +982,8 @@ def _lse_ref(x: np.ndarray, dim: Any, keepdim: bool = False) -> np.ndarray:
     axis = dim if x.ndim else None
     m = np.max(x, axis=axis, keepdims=True)
     return np.log(np.sum(np.exp(x - m), axis=axis, keepdims=keepdim)) + (
-        m if keepdim else np.squeeze(m, axis=axis))
+        m if keepdim else np.squeeze(m, axis=axis)
+    )
 
 
 logsumexp = def_op(
@@ -921,7 +1003,7 @@ logsumexp = def_op(
     ],
     ref=_lse_ref,
     doc="log(sum(exp(x), dim)), computed stably (the max is subtracted first). d/dx = "
-        "softmax(x, dim).",
+    "softmax(x, dim).",
 )
 
 
@@ -932,7 +1014,7 @@ def _softmax_input(xp: Any, x: Any, dim: Any, dtype: Any, op: str) -> tuple:
         x = _cast(xp, x, dtype)
     if not _is_float(x):
         raise NotImplementedError(
-            f'"{op}_lastdim_kernel_impl" not implemented for \'{_tname(x)}\'; hint: convert '
+            f"\"{op}_lastdim_kernel_impl\" not implemented for '{_tname(x)}'; hint: convert "
             "first, e.g. x.float(), or pass dtype=ndgrad.float32"
         )
     return x - xp.max(x, axis=d, keepdims=True), d
@@ -954,19 +1036,22 @@ def _softmax_vjp(g: Tensor, ans: Tensor, x: Any, *, dim: Any = None, dtype: Any 
     return ans * (g - sum(g * ans, dim, True))
 
 
-def _softmax_jvp(tangents: tuple, ans: Tensor, x: Any, *, dim: Any = None,
-                 dtype: Any = None) -> Tensor:
+def _softmax_jvp(
+    tangents: tuple, ans: Tensor, x: Any, *, dim: Any = None, dtype: Any = None
+) -> Tensor:
     return _softmax_vjp(tangents[0], ans, x, dim=dim)  # J is symmetric
 
 
-def _log_softmax_vjp(g: Tensor, ans: Tensor, x: Any, *, dim: Any = None,
-                     dtype: Any = None) -> Tensor:
+def _log_softmax_vjp(
+    g: Tensor, ans: Tensor, x: Any, *, dim: Any = None, dtype: Any = None
+) -> Tensor:
     # y = log_softmax(x): J^T g = g - exp(y) * sum(g)
     return g - ans.exp() * sum(g, dim, True)
 
 
-def _log_softmax_jvp(tangents: tuple, ans: Tensor, x: Any, *, dim: Any = None,
-                     dtype: Any = None) -> Tensor:
+def _log_softmax_jvp(
+    tangents: tuple, ans: Tensor, x: Any, *, dim: Any = None, dtype: Any = None
+) -> Tensor:
     x_t = tangents[0]
     return x_t - sum(ans.exp() * x_t, dim, True)
 
@@ -997,7 +1082,7 @@ softmax = def_op(
     samples=_softmax_samples,
     ref=_softmax_ref,
     doc="exp(x) / sum(exp(x), dim), stable (the max is subtracted). With y the output, the vjp "
-        "is y * (g - sum(g * y, dim)).",
+    "is y * (g - sum(g * y, dim)).",
 )
 
 log_softmax = def_op(
@@ -1066,7 +1151,7 @@ cumsum = def_op(
     samples=_cumsum_samples,
     ref=lambda x, dim: np.cumsum(x, axis=dim if x.ndim else None).reshape(x.shape),
     doc="Running sums along ``dim``; integers and bools accumulate in int64. The vjp is the "
-        "reversed cumulative sum of g.",
+    "reversed cumulative sum of g.",
 )
 
 _rcumsum = def_op(

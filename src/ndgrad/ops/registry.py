@@ -18,7 +18,8 @@ The engine sums every gradient back to its input's shape and dtype, so rules nev
 from __future__ import annotations
 
 import dataclasses
-from typing import Any, Callable, Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -27,10 +28,18 @@ from .._core import dtypes as _dt
 from .._core import forward_ad as _fw
 from .._core.grad_mode import _GRAD, _INFERENCE
 from .._core.node import Node
-from .._core.tensor import Tensor, _version_of, make
+from .._core.tensor import Tensor, make
 
-__all__ = ["OpDef", "def_op", "apply", "TABLE", "Sample", "attach_method", "apply_inplace",
-           "to_tensor"]
+__all__ = [
+    "OpDef",
+    "def_op",
+    "apply",
+    "TABLE",
+    "Sample",
+    "attach_method",
+    "apply_inplace",
+    "to_tensor",
+]
 
 TABLE: dict[str, OpDef] = {}
 _EMPTY: dict = {}
@@ -120,14 +129,14 @@ def _promote_list(raws: list, kind: str) -> None:
         a, b = raws
         ta, tb = type(a), type(b)
         if ta is _ndarray:
-            if tb is _ndarray:
-                if a.dtype is b.dtype and (kind != "float" or a.dtype.kind in "fc"):
-                    return
-            elif (tb is float and a.dtype.kind in "fc") or (tb is int and kind != "float"):
+            if tb is _ndarray and a.dtype is b.dtype and (kind != "float" or a.dtype.kind in "fc"):
                 return
-        elif tb is _ndarray:
-            if (ta is float and b.dtype.kind in "fc") or (ta is int and kind != "float"):
+            if (tb is float and a.dtype.kind in "fc") or (tb is int and kind != "float"):
                 return
+        elif tb is _ndarray and (
+            (ta is float and b.dtype.kind in "fc") or (ta is int and kind != "float")
+        ):
+            return
     if kind == "float":  # int/bool -> default float (sin, exp, div ...)
         for i, r in enumerate(raws):
             if r is not None and not isinstance(r, _PY_SCALARS) and _kind(r.dtype) in "biu":
@@ -238,8 +247,9 @@ def apply(op: OpDef, args: Sequence[Any], params: dict = _EMPTY) -> Tensor:
                 saved = tuple(saved)
             else:
                 saved = None
-            node = Node(op, tuple(nxt), saved, vers, out if op.save_ans else None, params,
-                        tuple(meta))
+            node = Node(
+                op, tuple(nxt), saved, vers, out if op.save_ans else None, params, tuple(meta)
+            )
             res = make(out, True, node)
             if op.save_ans:
                 res._vc = node.ans_vc = [0]
@@ -279,10 +289,18 @@ def apply1(op: OpDef, a: Any) -> Tensor:
             else:
                 saved = vers = None
             node = a._node
-            meta = None if da.dtype is out.dtype and da.shape == out.shape else (
-                (da.shape, da.dtype),)
-            node = Node(op, (node if node is not None else a,), saved, vers,
-                        out if op.save_ans else None, _EMPTY, meta)
+            meta = (
+                None if da.dtype is out.dtype and da.shape == out.shape else ((da.shape, da.dtype),)
+            )
+            node = Node(
+                op,
+                (node if node is not None else a,),
+                saved,
+                vers,
+                out if op.save_ans else None,
+                _EMPTY,
+                meta,
+            )
             res = make(out, True, node)
             if op.save_ans:
                 res._vc = node.ans_vc = [0]
@@ -310,8 +328,9 @@ def apply2(op: OpDef, a: Any, b: Any) -> Tensor:
             return apply(op, (a, b))
         if tb is Tensor:
             db = b._data
-            if type(db) is not _ndarray or (promote is not None and (
-                da.dtype is not db.dtype or da.dtype.kind not in "fc")):
+            if type(db) is not _ndarray or (
+                promote is not None and (da.dtype is not db.dtype or da.dtype.kind not in "fc")
+            ):
                 return apply(op, (a, b))
             rg = a._requires_grad or b._requires_grad
         elif tb is float or tb is int:
@@ -358,8 +377,10 @@ def apply2(op: OpDef, a: Any, b: Any) -> Tensor:
             if same:
                 meta = None
             else:
-                meta = ((da.shape, da.dtype) if ta is Tensor else None,
-                        (db.shape, db.dtype) if tb is Tensor else None)
+                meta = (
+                    (da.shape, da.dtype) if ta is Tensor else None,
+                    (db.shape, db.dtype) if tb is Tensor else None,
+                )
             mask = op.save_mask
             if op.save_for is not None:
                 sf = op.save_for
@@ -391,8 +412,9 @@ def apply2(op: OpDef, a: Any, b: Any) -> Tensor:
     else:
         res = make(out)
     if _fw.ACTIVE[0]:
-        _fw.propagate(op, res, (a, b), [a if ta is Tensor else None,
-                                        b if tb is Tensor else None], _EMPTY)
+        _fw.propagate(
+            op, res, (a, b), [a if ta is Tensor else None, b if tb is Tensor else None], _EMPTY
+        )
     return res
 
 
@@ -476,9 +498,10 @@ def apply_inplace(op: OpDef, self: Tensor, args: Sequence[Any], params: dict = _
     recording = _grad_enabled() and op.differentiable
     fw = _fw.ACTIVE[0]
     old = self
-    if fw or (recording and (self._requires_grad or any(
-        isinstance(a, Tensor) and a._requires_grad for a in args
-    ))):
+    if fw or (
+        recording
+        and (self._requires_grad or any(isinstance(a, Tensor) and a._requires_grad for a in args))
+    ):
         # ``old`` stands for self's value before the write, with self's history (and tangent).
         data = self._data
         if 0 in op.save or (op.save_for and any(0 in p for p in op.save_for)):
@@ -578,11 +601,26 @@ def def_op(
         save_ans = "ans" in save
         pos = tuple(p for p in save if p != "ans")
     op = OpDef(
-        name=name, forward=forward, vjp=vjps, jvp=jvp, inputs=tuple(inputs),
-        params=tuple(params), save=pos, save_ans=save_ans, promote=promote,
-        differentiable=differentiable and vjp is not None, view=view, samples=samples, ref=ref,
-        torch=torch, backward_name=backward_name or f"{_camel(name)}Backward0", tol=tol,
-        second_order=second_order, fwd_check=fwd_check, doc=doc, stubs=stubs,
+        name=name,
+        forward=forward,
+        vjp=vjps,
+        jvp=jvp,
+        inputs=tuple(inputs),
+        params=tuple(params),
+        save=pos,
+        save_ans=save_ans,
+        promote=promote,
+        differentiable=differentiable and vjp is not None,
+        view=view,
+        samples=samples,
+        ref=ref,
+        torch=torch,
+        backward_name=backward_name or f"{_camel(name)}Backward0",
+        tol=tol,
+        second_order=second_order,
+        fwd_check=fwd_check,
+        doc=doc,
+        stubs=stubs,
         save_mask=tuple(i in pos for i in range(n)) if pos else (),
         save_for=None if save_for is None else tuple(tuple(p) for p in save_for),
     )
@@ -613,13 +651,13 @@ def _make_fn(op: OpDef) -> Callable[..., Tensor]:
     if not op.params:
         if n == 1:
 
-            def fn1(input: Any) -> Tensor:  # noqa: A002
+            def fn1(input: Any) -> Tensor:
                 return apply1(op, input)
 
             return fn1
         if n == 2:
 
-            def fn2(input: Any, other: Any) -> Tensor:  # noqa: A002
+            def fn2(input: Any, other: Any) -> Tensor:
                 return apply2(op, input, other)
 
             return fn2

@@ -6,7 +6,8 @@ Each generator returns ``fn(rng, dtype) -> list[Sample]``; arrays are NumPy arra
 
 from __future__ import annotations
 
-from typing import Any, Callable, Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -22,8 +23,9 @@ def _u(rng: np.random.Generator, low: float, high: float, shape: tuple, dtype: A
     return np.asarray(rng.uniform(low, high, shape)).astype(dtype)
 
 
-def unary(low: float = -2.0, high: float = 2.0, shapes: Shapes = UNARY_SHAPES,
-          **kwargs: Any) -> Callable[..., list]:
+def unary(
+    low: float = -2.0, high: float = 2.0, shapes: Shapes = UNARY_SHAPES, **kwargs: Any
+) -> Callable[..., list]:
     """One input uniform on [low, high) for each shape; ``kwargs`` passed to the op."""
 
     def gen(rng: np.random.Generator, dtype: Any) -> list:
@@ -32,9 +34,14 @@ def unary(low: float = -2.0, high: float = 2.0, shapes: Shapes = UNARY_SHAPES,
     return gen
 
 
-def binary(low: float = -2.0, high: float = 2.0, shapes: Shapes = BINARY_SHAPES,
-           low2: float | None = None, high2: float | None = None,
-           scalar: float | None = 0.75) -> Callable[..., list]:
+def binary(
+    low: float = -2.0,
+    high: float = 2.0,
+    shapes: Shapes = BINARY_SHAPES,
+    low2: float | None = None,
+    high2: float | None = None,
+    scalar: float | None = 0.75,
+) -> Callable[..., list]:
     """Two inputs that broadcast against each other; plus a Python-scalar second input."""
 
     def gen(rng: np.random.Generator, dtype: Any) -> list:
@@ -60,8 +67,9 @@ def custom(*make: Callable[[np.random.Generator, Any], Sample]) -> Callable[...,
     return gen
 
 
-def rand(rng: np.random.Generator, shape: tuple, dtype: Any, low: float = -2.0,
-         high: float = 2.0) -> np.ndarray:
+def rand(
+    rng: np.random.Generator, shape: tuple, dtype: Any, low: float = -2.0, high: float = 2.0
+) -> np.ndarray:
     """A uniform array (helper for custom samples)."""
     return _u(rng, low, high, shape, dtype)
 

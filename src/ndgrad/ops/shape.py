@@ -203,7 +203,7 @@ _reshape = def_op(
 )
 
 
-def reshape(input: Tensor, *shape: Any) -> Tensor:  # noqa: A002
+def reshape(input: Tensor, *shape: Any) -> Tensor:
     """A tensor with the same data and ``shape`` (a view when possible); -1 infers a size.
 
     Example:
@@ -316,7 +316,7 @@ _transpose = def_op(
 )
 
 
-def transpose(input: Tensor, dim0: int, dim1: int) -> Tensor:  # noqa: A002
+def transpose(input: Tensor, dim0: int, dim1: int) -> Tensor:
     """A view of ``input`` with dims ``dim0`` and ``dim1`` swapped.
 
     Example:
@@ -329,12 +329,12 @@ def transpose(input: Tensor, dim0: int, dim1: int) -> Tensor:  # noqa: A002
     return _view_op(TABLE["transpose"], input, params)
 
 
-def swapaxes(input: Tensor, axis0: int, axis1: int) -> Tensor:  # noqa: A002
+def swapaxes(input: Tensor, axis0: int, axis1: int) -> Tensor:
     """Alias of :func:`transpose` (NumPy's name)."""
     return transpose(input, axis0, axis1)
 
 
-def swapdims(input: Tensor, dim0: int, dim1: int) -> Tensor:  # noqa: A002
+def swapdims(input: Tensor, dim0: int, dim1: int) -> Tensor:
     """Alias of :func:`transpose`."""
     return transpose(input, dim0, dim1)
 
@@ -372,7 +372,7 @@ _permute = def_op(
 )
 
 
-def permute(input: Tensor, *dims: Any) -> Tensor:  # noqa: A002
+def permute(input: Tensor, *dims: Any) -> Tensor:
     """A view of ``input`` with its dims in the order ``dims`` (varargs or one sequence).
 
     Example:
@@ -395,7 +395,7 @@ def permute(input: Tensor, *dims: Any) -> Tensor:  # noqa: A002
     return _view_op(TABLE["permute"], input, {"dims": wrapped})
 
 
-def movedim(input: Tensor, source: Any, destination: Any) -> Tensor:  # noqa: A002
+def movedim(input: Tensor, source: Any, destination: Any) -> Tensor:
     """Move dims ``source`` to positions ``destination`` (ints or sequences); others keep order."""
     src = (source,) if not isinstance(source, (tuple, list)) else tuple(source)
     dst = (destination,) if not isinstance(destination, (tuple, list)) else tuple(destination)
@@ -419,15 +419,18 @@ def _T(self: Tensor) -> Tensor:  # noqa: N802 - PyTorch's name
     n = self.ndim
     if n == 0:
         warnings.warn(
-            "Tensor.T is deprecated on 0-D tensors. This function is the identity in these "
-            "cases.", UserWarning, stacklevel=2,
+            "Tensor.T is deprecated on 0-D tensors. This function is the identity in these cases.",
+            UserWarning,
+            stacklevel=2,
         )
     elif n != 2:
         warnings.warn(
             "The use of `x.T` on tensors of dimension other than 2 to reverse their shape is "
             "deprecated and it will throw an error in a future release. Consider `x.mT` to "
             "transpose batches of matrices or `x.permute(*torch.arange(x.ndim - 1, -1, -1))` to "
-            "reverse the dimensions of a tensor.", UserWarning, stacklevel=2,
+            "reverse the dimensions of a tensor.",
+            UserWarning,
+            stacklevel=2,
         )
     return permute(self, tuple(reversed(range(n))))
 
@@ -441,7 +444,7 @@ def _mT(self: Tensor) -> Tensor:  # noqa: N802 - PyTorch's name
     return transpose(self, -2, -1)
 
 
-def t(input: Tensor) -> Tensor:  # noqa: A002
+def t(input: Tensor) -> Tensor:
     """Transpose a matrix; 0-d and 1-d tensors are returned as they are (as views)."""
     if input.ndim > 2:
         raise RuntimeError(
@@ -495,7 +498,7 @@ _squeeze = def_op(
 )
 
 
-def squeeze(input: Tensor, dim: Any = None) -> Tensor:  # noqa: A002
+def squeeze(input: Tensor, dim: Any = None) -> Tensor:
     """A view without the dims of size 1 (all of them, or those named by ``dim``).
 
     Example:
@@ -534,7 +537,7 @@ _unsqueeze = def_op(
 )
 
 
-def unsqueeze(input: Tensor, dim: int) -> Tensor:  # noqa: A002
+def unsqueeze(input: Tensor, dim: int) -> Tensor:
     """A view with a new dim of size 1 at ``dim`` (in [-ndim-1, ndim])."""
     return _view_op(TABLE["unsqueeze"], input, {"dim": wrap_dim(dim, input.ndim, 1)})
 
@@ -545,9 +548,9 @@ def _flat_shape(shape: tuple, start_dim: int, end_dim: int) -> tuple:
         return (1,)
     s, e = _axis(start_dim, n), _axis(end_dim, n)
     size = 1
-    for v in shape[s:e + 1]:
+    for v in shape[s : e + 1]:
         size *= v
-    return (*shape[:s], size, *shape[e + 1:])
+    return (*shape[:s], size, *shape[e + 1 :])
 
 
 def _flatten_fwd(xp: Any, x: Any, *, start_dim: int = 0, end_dim: int = -1) -> Any:
@@ -571,13 +574,12 @@ _flatten = def_op(
         Sample((rand(rng, (2, 3, 4, 1), dt),), {"start_dim": 0, "end_dim": -2}),
         Sample((rand(rng, (), dt),), {}),
     ],
-    ref=lambda x, start_dim=0, end_dim=-1: np.reshape(
-        x, _flat_shape(x.shape, start_dim, end_dim)),
+    ref=lambda x, start_dim=0, end_dim=-1: np.reshape(x, _flat_shape(x.shape, start_dim, end_dim)),
     doc="Merge dims ``start_dim``..``end_dim`` into one (a view when the layout allows).",
 )
 
 
-def flatten(input: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:  # noqa: A002
+def flatten(input: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:
     """Merge dims ``start_dim`` to ``end_dim`` into one; a 0-d tensor becomes 1-d.
 
     Example:
@@ -597,7 +599,7 @@ def flatten(input: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:  # 
     return _view_op(TABLE["flatten"], input, {"start_dim": s, "end_dim": e}, check=True)
 
 
-def unflatten(input: Tensor, dim: int, sizes: Sequence[int]) -> Tensor:  # noqa: A002
+def unflatten(input: Tensor, dim: int, sizes: Sequence[int]) -> Tensor:
     """Split dim ``dim`` into ``sizes`` (one of them may be -1)."""
     n = input.ndim
     d = wrap_dim(dim, n)
@@ -614,7 +616,7 @@ def unflatten(input: Tensor, dim: int, sizes: Sequence[int]) -> Tensor:  # noqa:
             f"unflatten: Provided sizes {list(sizes)} don't multiply up to the size of dim {dim} "
             f"({shape[d]}) in the input tensor"
         )
-    return reshape(input, (*shape[:d], *sizes, *shape[d + 1:]))
+    return reshape(input, (*shape[:d], *sizes, *shape[d + 1 :]))
 
 
 # --------------------------------------------------------------------------------------------
@@ -699,18 +701,24 @@ index_backward = def_op(
     backward_name="IndexBackwardBackward0",
     samples=lambda rng, dt: [
         Sample((rand(rng, (4,), dt),), {"shape": (3, 4), "idx": (1, Ellipsis)}),
-        Sample((rand(rng, (2, 1, 4), dt),),
-               {"shape": (3, 4), "idx": (slice(0, 3, 2), None, Ellipsis)}),
-        Sample((rand(rng, (4, 4), dt),),
-               {"shape": (3, 4), "idx": (np.array([0, 2, 0, 0]), Ellipsis)}),
-        Sample((rand(rng, (2,), dt),),
-               {"shape": (2, 3), "idx": (np.array([[True, False, False],
-                                                   [False, False, True]]), Ellipsis)}),
+        Sample(
+            (rand(rng, (2, 1, 4), dt),), {"shape": (3, 4), "idx": (slice(0, 3, 2), None, Ellipsis)}
+        ),
+        Sample(
+            (rand(rng, (4, 4), dt),), {"shape": (3, 4), "idx": (np.array([0, 2, 0, 0]), Ellipsis)}
+        ),
+        Sample(
+            (rand(rng, (2,), dt),),
+            {
+                "shape": (2, 3),
+                "idx": (np.array([[True, False, False], [False, False, True]]), Ellipsis),
+            },
+        ),
     ],
     ref=_index_backward_ref,
     torch=False,
     doc="Zeros of ``shape`` with ``g`` written at ``idx`` (added where integer arrays repeat "
-        "an index): the transpose of ``x[idx]``.",
+    "an index): the transpose of ``x[idx]``.",
 )
 
 
@@ -751,7 +759,7 @@ _narrow = def_op(
 )
 
 
-def narrow(input: Tensor, dim: int, start: Any, length: int) -> Tensor:  # noqa: A002
+def narrow(input: Tensor, dim: int, start: Any, length: int) -> Tensor:
     """A view of ``length`` elements along ``dim`` from ``start`` (which may be negative).
 
     Example:
@@ -773,9 +781,7 @@ def narrow(input: Tensor, dim: int, start: Any, length: int) -> Tensor:  # noqa:
     if length < 0:
         raise RuntimeError("narrow(): length must be non-negative.")
     if start + length > size:
-        raise RuntimeError(
-            f"start ({start}) + length ({length}) exceeds dimension size ({size})."
-        )
+        raise RuntimeError(f"start ({start}) + length ({length}) exceeds dimension size ({size}).")
     return _view_op(TABLE["narrow"], input, {"dim": d, "start": start, "length": length})
 
 
@@ -812,7 +818,7 @@ _select = def_op(
 )
 
 
-def select(input: Tensor, dim: int, index: Any) -> Tensor:  # noqa: A002
+def select(input: Tensor, dim: int, index: Any) -> Tensor:
     """A view of the slice at ``index`` along ``dim`` (that dim is removed)."""
     if input.ndim == 0:
         raise IndexError("select() cannot be applied to a 0-dim tensor.")
@@ -869,12 +875,12 @@ def split(tensor: Tensor, split_size_or_sections: Any, dim: int = 0) -> tuple:
     return tuple(out)
 
 
-def split_with_sizes(input: Tensor, split_sizes: Sequence[int], dim: int = 0) -> tuple:  # noqa: A002
+def split_with_sizes(input: Tensor, split_sizes: Sequence[int], dim: int = 0) -> tuple:
     """:func:`split` with a list of sizes."""
     return split(input, list(split_sizes), dim)
 
 
-def chunk(input: Tensor, chunks: int, dim: int = 0) -> tuple:  # noqa: A002
+def chunk(input: Tensor, chunks: int, dim: int = 0) -> tuple:
     """At most ``chunks`` pieces of equal size ``ceil(n / chunks)`` along ``dim``."""
     chunks = operator.index(chunks)
     if chunks <= 0:
@@ -887,7 +893,7 @@ def chunk(input: Tensor, chunks: int, dim: int = 0) -> tuple:  # noqa: A002
     return split(input, (n + chunks - 1) // chunks, dim)
 
 
-def unbind(input: Tensor, dim: int = 0) -> tuple:  # noqa: A002
+def unbind(input: Tensor, dim: int = 0) -> tuple:
     """The slices along ``dim``, as a tuple of views without that dim."""
     if input.ndim == 0:
         raise IndexError("Dimension specified as 0 but tensor has no dimensions")
@@ -899,6 +905,7 @@ def unbind(input: Tensor, dim: int = 0) -> tuple:  # noqa: A002
 # cat / stack: ops with any number of inputs. The rule of position i is made on demand and kept
 # in ``op.vjp`` (a plain tuple, grown by ``_grow``), so the engine's ``op.vjp[i]`` works as for
 # any op.
+
 
 def _grow(op: OpDef, n: int, make: Callable[[int], Callable[..., Any]]) -> None:
     have = len(op.vjp)
@@ -952,7 +959,8 @@ _cat_op_fn = def_op(
     backward_name="CatBackward0",
     samples=_cat_samples,
     ref=lambda *arrays, dim=0: np.concatenate(
-        [a for a in arrays if not _legacy_empty(a.shape, max(b.ndim for b in arrays))], dim),
+        [a for a in arrays if not _legacy_empty(a.shape, max(b.ndim for b in arrays))], dim
+    ),
     torch=lambda *ts, dim=0: __import__("torch").cat(ts, dim),
     doc="Concatenate along ``dim``. The gradient of each input is its slice of ``g``.",
 )
@@ -1053,8 +1061,7 @@ _stack_op_fn = def_op(
     backward_name="StackBackward0",
     samples=lambda rng, dt: [
         Sample((rand(rng, (2, 3), dt), rand(rng, (2, 3), dt)), {"dim": 0}),
-        Sample((rand(rng, (2, 3), dt), rand(rng, (2, 3), dt), rand(rng, (2, 3), dt)),
-               {"dim": -1}),
+        Sample((rand(rng, (2, 3), dt), rand(rng, (2, 3), dt), rand(rng, (2, 3), dt)), {"dim": -1}),
         Sample((rand(rng, (), dt), rand(rng, (), dt)), {"dim": 0}),
     ],
     ref=lambda *arrays, dim=0: np.stack(arrays, dim),
@@ -1132,7 +1139,7 @@ _repeat = def_op(
     ref=lambda x, repeats: np.tile(x, repeats),
     torch=lambda x, repeats: x.repeat(repeats),
     doc="Tile the tensor ``repeats`` times along each dim (new leading dims allowed). The "
-        "gradient sums the copies.",
+    "gradient sums the copies.",
 )
 
 
@@ -1182,19 +1189,19 @@ _flip = def_op(
 )
 
 
-def flip(input: Tensor, *dims: Any) -> Tensor:  # noqa: A002
+def flip(input: Tensor, *dims: Any) -> Tensor:
     """A copy with the elements along ``dims`` in reverse order."""
     return _flip(input, dims=_unique_dims(_dims_arg(dims), input.ndim))
 
 
-def fliplr(input: Tensor) -> Tensor:  # noqa: A002
+def fliplr(input: Tensor) -> Tensor:
     """Flip the columns (dim 1) of a tensor with at least 2 dims."""
     if input.ndim < 2:
         raise RuntimeError("Input must be >= 2-d.")
     return flip(input, (1,))
 
 
-def flipud(input: Tensor) -> Tensor:  # noqa: A002
+def flipud(input: Tensor) -> Tensor:
     """Flip the rows (dim 0) of a tensor with at least 1 dim."""
     if input.ndim < 1:
         raise RuntimeError("Input must be >= 1-d.")
@@ -1205,19 +1212,53 @@ def flipud(input: Tensor) -> Tensor:  # noqa: A002
 # Public names and Tensor methods.
 
 _FUNCS = {
-    "transpose": transpose, "swapaxes": swapaxes, "swapdims": swapdims, "permute": permute,
-    "movedim": movedim, "moveaxis": movedim, "squeeze": squeeze, "unsqueeze": unsqueeze,
-    "flatten": flatten, "unflatten": unflatten, "narrow": narrow, "select": select,
-    "split": split, "split_with_sizes": split_with_sizes, "chunk": chunk, "unbind": unbind,
-    "cat": cat, "concat": concat, "concatenate": concatenate, "stack": stack, "flip": flip,
-    "fliplr": fliplr, "flipud": flipud, "t": t,
+    "transpose": transpose,
+    "swapaxes": swapaxes,
+    "swapdims": swapdims,
+    "permute": permute,
+    "movedim": movedim,
+    "moveaxis": movedim,
+    "squeeze": squeeze,
+    "unsqueeze": unsqueeze,
+    "flatten": flatten,
+    "unflatten": unflatten,
+    "narrow": narrow,
+    "select": select,
+    "split": split,
+    "split_with_sizes": split_with_sizes,
+    "chunk": chunk,
+    "unbind": unbind,
+    "cat": cat,
+    "concat": concat,
+    "concatenate": concatenate,
+    "stack": stack,
+    "flip": flip,
+    "fliplr": fliplr,
+    "flipud": flipud,
+    "t": t,
 }
 _METHODS = {
-    "transpose": transpose, "swapaxes": swapaxes, "swapdims": swapdims, "permute": permute,
-    "movedim": movedim, "moveaxis": movedim, "squeeze": squeeze, "unsqueeze": unsqueeze,
-    "flatten": flatten, "unflatten": unflatten, "narrow": narrow, "select": select,
-    "split": split, "split_with_sizes": split_with_sizes, "chunk": chunk, "unbind": unbind,
-    "repeat": repeat, "flip": flip, "fliplr": fliplr, "flipud": flipud, "t": t,
+    "transpose": transpose,
+    "swapaxes": swapaxes,
+    "swapdims": swapdims,
+    "permute": permute,
+    "movedim": movedim,
+    "moveaxis": movedim,
+    "squeeze": squeeze,
+    "unsqueeze": unsqueeze,
+    "flatten": flatten,
+    "unflatten": unflatten,
+    "narrow": narrow,
+    "select": select,
+    "split": split,
+    "split_with_sizes": split_with_sizes,
+    "chunk": chunk,
+    "unbind": unbind,
+    "repeat": repeat,
+    "flip": flip,
+    "fliplr": fliplr,
+    "flipud": flipud,
+    "t": t,
 }
 EXPORTS.update(_FUNCS)
 for _n, _f in _METHODS.items():
