@@ -20,6 +20,7 @@ from .samples import BINARY_SHAPES, UNARY_SHAPES, binary, distinct, rand, unary
 # ---------------------------------------------------------------- arithmetic
 add = def_op(
     "add",
+    stubs=False,  # its rules read only what they saved
     forward=lambda xp, x, y: x + y,
     vjp=(lambda g, ans, x, y: g, lambda g, ans, x, y: g),
     jvp="linear",
@@ -34,6 +35,7 @@ add = def_op(
 
 sub = def_op(
     "sub",
+    stubs=False,  # its rules read only what they saved
     forward=lambda xp, x, y: x - y,
     vjp=(lambda g, ans, x, y: g, lambda g, ans, x, y: -g),
     jvp="linear",
@@ -48,6 +50,7 @@ sub = def_op(
 
 mul = def_op(
     "mul",
+    stubs=False,  # its rules read only what they saved
     forward=lambda xp, x, y: x * y,
     vjp=(lambda g, ans, x, y: g * y, lambda g, ans, x, y: g * x),
     jvp="bilinear",
@@ -67,6 +70,7 @@ def _div_fwd(xp: Any, x: Any, y: Any) -> Any:
 
 div = def_op(
     "div",
+    stubs=False,  # its rules read only what they saved
     forward=_div_fwd,
     vjp=(lambda g, ans, x, y: g / y, lambda g, ans, x, y: -g * x / (y * y)),
     jvp="elementwise",
@@ -81,6 +85,7 @@ div = def_op(
 
 neg = def_op(
     "neg",
+    stubs=False,  # its rules read only what they saved
     forward=lambda xp, x: -x,
     vjp=lambda g, ans, x: -g,
     jvp="linear",
@@ -809,6 +814,7 @@ def _where_samples(rng: np.random.Generator, dtype: Any) -> list:
 
 where = def_op(
     "where",
+    stubs=False,  # its rules read only what they saved
     forward=_where_fwd,
     vjp=(None, lambda g, ans, c, x, y: where(c, g, 0.0), lambda g, ans, c, x, y: where(c, 0.0, g)),
     jvp="linear",
@@ -900,6 +906,7 @@ attach_method("type_as", lambda self, other: _to(self, other.dtype))
 
 clone = def_op(
     "clone",
+    stubs=False,  # its rules read only what they saved
     forward=lambda xp, x: xp.asarray(x, copy=True) if xp is not np else x.copy(),
     vjp=lambda g, ans, x: g,
     jvp="linear",

@@ -1237,29 +1237,9 @@ _FUNCS = {
     "flipud": flipud,
     "t": t,
 }
-_METHODS = {
-    "transpose": transpose,
-    "swapaxes": swapaxes,
-    "swapdims": swapdims,
-    "permute": permute,
-    "movedim": movedim,
-    "moveaxis": movedim,
-    "squeeze": squeeze,
-    "unsqueeze": unsqueeze,
-    "flatten": flatten,
-    "unflatten": unflatten,
-    "narrow": narrow,
-    "select": select,
-    "split": split,
-    "split_with_sizes": split_with_sizes,
-    "chunk": chunk,
-    "unbind": unbind,
-    "repeat": repeat,
-    "flip": flip,
-    "fliplr": fliplr,
-    "flipud": flipud,
-    "t": t,
-}
+# Methods: every function but the ones that take a sequence of tensors, plus repeat.
+_METHODS = {k: f for k, f in _FUNCS.items() if k not in ("cat", "concat", "concatenate", "stack")}
+_METHODS["repeat"] = repeat
 EXPORTS.update(_FUNCS)
 for _n, _f in _METHODS.items():
     attach_method(_n, _f)
