@@ -116,14 +116,14 @@ def _version_error(node: Node, i: int, t: Tensor, saved: int) -> RuntimeError:
 
 def _unbroadcast(r: Tensor, shape: tuple) -> Tensor:
     """Sum ``r`` over the dimensions broadcasting added, back to ``shape``."""
-    lead = r._data.ndim - len(shape)
-    dims = list(range(lead))
-    for i, s in enumerate(shape):
-        if s == 1 and r._data.shape[lead + i] != 1:
-            dims.append(lead + i)
-    if dims:
-        r = r.sum(dim=tuple(dims), keepdim=True)
-    if lead or r._data.shape != shape:
+    rshape = r._data.shape
+    lead = len(rshape) - len(shape)
+    kept = [lead + i for i, s in enumerate(shape) if s == 1 and rshape[lead + i] != 1]
+    if kept:
+        r = r.sum(dim=tuple(kept), keepdim=True)
+    if lead:  # the leading dimensions go without a reshape (a reshape would be a view)
+        r = r.sum(dim=tuple(range(lead)))
+    if r._data.shape != shape:
         r = r.reshape(shape)
     return r
 
@@ -146,7 +146,7 @@ def _needed(deps: dict, roots: list, targets: set) -> set:
         v = stack.pop()
         order.append(v)
         if type(v) is Node:
-            for e in v.next:
+            for e in v.edges():
                 if e is None:
                     continue
                 counts[e] -= 1
@@ -154,7 +154,7 @@ def _needed(deps: dict, roots: list, targets: set) -> set:
                     stack.append(e)
     need = set()
     for v in reversed(order):
-        if v in targets or type(v) is Node and any(e is not None and e in need for e in v.next):
+        if v in targets or type(v) is Node and any(e is not None and e in need for e in v.edges()):
             need.add(v)
     return need
 
@@ -177,7 +177,8 @@ def _run(
     while stack:
         v = stack.pop()
         if type(v) is Node:
-            for e in v.next:
+            nxt = v.next
+            for e in nxt if v.pos < 0 else (nxt,):
                 if e is None:
                     continue
                 c = deps.get(e)
@@ -209,7 +210,9 @@ def _run(
             g = pop_buffer(v, None)
             if type(v) is Node:
                 nxt = v.next
-                if g is not None and (need is None or v in need):
+                pos = v.pos
+                run = g is not None and (need is None or v in need)
+                if run:
                     x = v.x
                     if x is not None:
                         if x.hooks:
@@ -221,25 +224,35 @@ def _run(
                             _retain(x.retain, g, create_graph)
                     if capture is not None and v in capture:
                         captured[v] = g
-                    grads = _call_rules(v, g, nxt, need, create_graph)
-                    if not retain_graph and (v.saved is not None or v.ans is not None):
-                        v.saved = FREED
-                        v.ans = None
+                    args, ans = _unpack(v, g, create_graph)
+                if pos >= 0:  # one input takes a gradient: ``next`` is its edge
+                    e = nxt
+                    if run and (need is None or e in need):
+                        r = _rule(v, pos, g, ans, args)
+                        if r is not None:
+                            prev = buffers.get(e)
+                            buffers[e] = r if prev is None else prev + r
+                    c = deps[e] - 1
+                    deps[e] = c
+                    if c == 0:
+                        ready.append(e)
                 else:
-                    grads = None
-                i = 0
-                for e in nxt:
-                    if e is not None:
-                        if grads is not None:
-                            r = grads[i]
-                            if r is not None:
-                                prev = buffers.get(e)
-                                buffers[e] = r if prev is None else prev + r
-                        c = deps[e] - 1
-                        deps[e] = c
-                        if c == 0:
-                            ready.append(e)
-                    i += 1
+                    i = 0
+                    for e in nxt:
+                        if e is not None:
+                            if run and (need is None or e in need):
+                                r = _rule(v, i, g, ans, args)
+                                if r is not None:
+                                    prev = buffers.get(e)
+                                    buffers[e] = r if prev is None else prev + r
+                            c = deps[e] - 1
+                            deps[e] = c
+                            if c == 0:
+                                ready.append(e)
+                        i += 1
+                if run and not retain_graph and (v.saved is not None or v.ans is not None):
+                    v.saved = FREED
+                    v.ans = None
             elif g is not None:  # a leaf that requires grad
                 ext = v._ext
                 if ext is not None and ext.hooks:
@@ -259,13 +272,16 @@ def _run(
     return captured
 
 
-def _call_rules(v: Node, g: Tensor, nxt: tuple, need: set | None, create_graph: bool) -> list:
+def _unpack(v: Node, g: Tensor, create_graph: bool) -> tuple:
+    """The arguments and output the rules of ``v`` read, checked against in-place changes."""
     op = v.op
     saved = v.saved
     if saved is FREED:
         raise _freed_error(v)
     meta = v.meta
     if saved is not None:
+        if type(saved) is not tuple:  # a unary op saves its input bare
+            saved = (saved,)
         vers = v.vers
         i = 0
         stub = False
@@ -286,16 +302,18 @@ def _call_rules(v: Node, g: Tensor, nxt: tuple, need: set | None, create_graph: 
                 else a
                 for i, a in enumerate(saved)
             ]
-    elif op.stubs:
-        args = [
-            ShapeOnly(_meta(meta, i, g))
-            if e is not None or (meta is not None and meta[i] is not None)
-            else None
-            for i, e in enumerate(nxt)
-        ]
     else:
-        n = len(nxt)
-        args = _NONES[n] if n < 16 else (None,) * n
+        n = v.arity()
+        if op.stubs:
+            edges = v.edges()
+            args = [
+                ShapeOnly(_meta(meta, i, g))
+                if (meta is None and edges[i] is not None) or (meta is not None and meta[i])
+                else None
+                for i in range(n)
+            ]
+        else:
+            args = _NONES[n] if n < 16 else (None,) * n
     ans = None
     if op.save_ans:
         avc = v.ans_vc
@@ -307,34 +325,39 @@ def _call_rules(v: Node, g: Tensor, nxt: tuple, need: set | None, create_graph: 
                 "out-of-place op (y = y + 1 rather than y += 1) or clone() the output first"
             )
         ans = make(v.ans, create_graph, v if create_graph else None)
-    params = v.params
-    rules = op.vjp
-    out = [None] * len(nxt)
-    i = 0
-    for e in nxt:
-        if e is not None and (need is None or e in need):
-            rule = rules[i] if i < len(rules) else None
-            if rule is None:
-                raise NotImplementedError(
-                    f"vjp of '{op.name}' with respect to input {i} is not implemented; hint: "
-                    f"detach() that input if its gradient is not needed"
-                )
-            r = rule(g, ans, *args, **params) if params else rule(g, ans, *args)
-            if r is not None:
-                if type(r) is not Tensor and not isinstance(r, Tensor):
-                    from ..ops.registry import to_tensor
+    return args, ans
 
-                    r = to_tensor(r)
-                if meta is not None:  # None: every input had the output's shape and dtype
-                    shape, dt = meta[i]
-                    d = r._data
-                    if d.shape != shape:
-                        r = _unbroadcast(r, shape)
-                    if d.dtype != dt:
-                        r = _cast(r, dt)
-                out[i] = r
-        i += 1
-    return out
+
+def _rule(v: Node, i: int, g: Tensor, ans: Any, args: Any) -> Tensor | None:
+    """The gradient for input ``i`` of ``v``, summed back to that input's shape and dtype."""
+    op = v.op
+    rules = op.vjp
+    rule = rules[i] if i < len(rules) else None
+    if rule is None:
+        raise NotImplementedError(
+            f"vjp of '{op.name}' with respect to input {i} is not implemented; hint: "
+            f"detach() that input if its gradient is not needed"
+        )
+    params = v.params
+    r = rule(g, ans, *args, **params) if params else rule(g, ans, *args)
+    if r is None:
+        return None
+    if type(r) is not Tensor and not isinstance(r, Tensor):
+        from ..ops.registry import to_tensor
+
+        r = to_tensor(r)
+    meta = v.meta
+    if meta is not None:  # None: every input had the output's shape and dtype
+        shape, dt = meta[i]
+        d = r._data
+        if d.shape != shape:
+            r = _unbroadcast(r, shape)
+        if d.dtype != dt:
+            r = _cast(r, dt)
+    return r
+
+
+_NONES = [(None,) * k for k in range(16)]
 
 
 def _meta(meta: tuple | None, i: int, g: Tensor) -> tuple:
@@ -342,9 +365,6 @@ def _meta(meta: tuple | None, i: int, g: Tensor) -> tuple:
     if meta is None:
         return (g._data.shape, g._data.dtype)
     return meta[i]
-
-
-_NONES = [(None,) * k for k in range(16)]
 
 
 def _retain(ref: Any, g: Tensor, create_graph: bool) -> None:

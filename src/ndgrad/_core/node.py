@@ -65,10 +65,17 @@ class Node:
     (``FREED`` after backward released them), ``vers`` their versions (None: all were 0), ``ans``
     the output array when the rule needs it, ``params`` the keyword arguments, ``meta`` (shape,
     dtype) of each tensor argument, ``x`` hooks and retain_grad state (None unless used).
+
+    # Note [Bare edges]
+    When only one input takes a gradient (``sin(x)``, ``x * 2``), ``next`` is that input's edge
+    itself and ``pos`` its position, and a unary op's one saved input is stored bare too: two
+    tuples fewer per node, which is what Python's cyclic collector would otherwise rescan on every
+    full collection of a large graph. ``edges()`` gives the tuple view.
     """
 
     __slots__ = (
         "op",
+        "pos",
         "next",
         "saved",
         "vers",
@@ -90,8 +97,10 @@ class Node:
         params: dict,
         meta: tuple,
         ans_vc: list | None = None,
+        pos: int = -1,
     ) -> None:
         self.op = op
+        self.pos = pos  # >= 0: only input ``pos`` takes a gradient and ``next`` is its bare edge
         self.next = nxt
         self.saved = saved
         self.vers = vers
@@ -125,11 +134,25 @@ class Node:
     def __repr__(self) -> str:
         return f"<{self.op.backward_name} object at {hex(id(self))}>"
 
+    def arity(self) -> int:
+        """How many positional inputs the op took."""
+        if self.pos < 0:
+            return len(self.next)
+        return max(len(self.op.inputs), self.pos + 1)
+
+    def edges(self) -> tuple:
+        """One edge per positional input (a Node, a leaf Tensor, or None)."""
+        if self.pos < 0:
+            return self.next
+        out = [None] * self.arity()
+        out[self.pos] = self.next
+        return tuple(out)
+
     @property
     def next_functions(self) -> tuple:
         """((node, 0), ...) for each argument, as in PyTorch; leaves show as AccumulateGrad."""
         out = []
-        for e in self.next:
+        for e in self.edges():
             if e is None:
                 out.append((None, 0))
             elif isinstance(e, Node):

@@ -466,13 +466,17 @@ sigmoid = def_op(
 
 
 def _relu_fwd(xp: Any, x: Any) -> Any:
-    return xp.maximum(x, xp.zeros_like(x))  # NaN stays NaN, as PyTorch's clamp_min(x, 0)
+    if xp is np:  # NumPy takes the scalar directly: no array of zeros to allocate
+        return np.maximum(x, x.dtype.type(0))  # NaN stays NaN, as PyTorch's clamp_min(x, 0)
+    return xp.maximum(x, xp.zeros_like(x))
 
 
 def _relu_vjp(g: Tensor, ans: Tensor, x: Any) -> Tensor:
     # PyTorch's threshold_backward(grad, result, 0): 0 where result <= 0, so the subgradient at
-    # x == 0 is 0 (and NaN inputs pass the gradient through).
-    return where(ans <= 0, 0.0, g)
+    # x == 0 is 0 (and NaN inputs pass the gradient through). A product with the mask rather
+    # than where(): NumPy's where is ~10x slower on the random masks relu makes. (It differs only
+    # where g itself is inf/NaN at a masked position: inf * 0 is NaN there, not 0.)
+    return g * logical_not(ans <= 0)
 
 
 relu = def_op(

@@ -284,7 +284,7 @@ def apply1(op: OpDef, a: Any) -> Tensor:
         mode = _grad_enabled()
         if mode:
             if op.save:
-                saved = (a,)
+                saved = a  # bare: See Note [Bare edges] in node.py
                 vers = None if a._vc is None or not a._vc[0] else (a._vc[0],)
             else:
                 saved = vers = None
@@ -294,12 +294,14 @@ def apply1(op: OpDef, a: Any) -> Tensor:
             )
             node = Node(
                 op,
-                (node if node is not None else a,),
+                node if node is not None else a,
                 saved,
                 vers,
                 out if op.save_ans else None,
                 _EMPTY,
                 meta,
+                None,
+                0,
             )
             res = make(out, True, node)
             if op.save_ans:
@@ -399,7 +401,13 @@ def apply2(op: OpDef, a: Any, b: Any) -> Tensor:
                     vers = (0 if va is None else va[0], 0 if vb is None else vb[0])
             else:
                 saved = None
-            node = Node(op, (ea, eb), saved, vers, out if op.save_ans else None, _EMPTY, meta)
+            if ea is None:  # one edge: See Note [Bare edges] in node.py
+                nxt, pos = eb, 1
+            elif eb is None:
+                nxt, pos = ea, 0
+            else:
+                nxt, pos = (ea, eb), -1
+            node = Node(op, nxt, saved, vers, out if op.save_ans else None, _EMPTY, meta, None, pos)
             res = make(out, True, node)
             if op.save_ans:
                 res._vc = node.ans_vc = [0]
@@ -497,6 +505,17 @@ def apply_inplace(op: OpDef, self: Tensor, args: Sequence[Any], params: dict = _
     _check_inplace(self, what)
     recording = _grad_enabled() and op.differentiable
     fw = _fw.ACTIVE[0]
+    if (
+        not fw
+        and len(args) == 1
+        and not params
+        and (
+            not recording or not (self._requires_grad or getattr(args[0], "_requires_grad", False))
+        )
+    ):
+        ufunc = _UFUNC_INPLACE.get(op.name)
+        if ufunc is not None and _ufunc_inplace(ufunc, self, args[0]):
+            return self
     old = self
     if fw or (
         recording
@@ -527,6 +546,37 @@ def apply_inplace(op: OpDef, self: Tensor, args: Sequence[Any], params: dict = _
             if regen is not None:
                 regen(self)
     return self
+
+
+_UFUNC_INPLACE = {"add": np.add, "sub": np.subtract, "mul": np.multiply, "div": np.true_divide}
+
+
+def _ufunc_inplace(ufunc: Any, self: Tensor, other: Any) -> bool:
+    """NumPy fast path of ``x += y`` when nothing is recorded: one pass, no temporary.
+
+    Returns False when the general path must decide (other backends, dtype changes, shapes that
+    would grow ``self``): that path raises PyTorch's errors.
+    """
+    d = self._data
+    if type(d) is not _ndarray or d.dtype.kind not in "fc" or not d.flags.writeable:
+        return False
+    if isinstance(other, Tensor):
+        o = other._data
+        if (
+            type(o) is not _ndarray
+            or o.dtype.kind not in "fc"
+            or o.dtype.itemsize > d.dtype.itemsize
+        ):
+            return False
+        if o.shape != d.shape and np.broadcast_shapes(o.shape, d.shape) != d.shape:
+            return False
+    elif type(other) in (float, int):
+        o = other
+    else:
+        return False
+    ufunc(d, o, out=d)
+    self._bump_version()
+    return True
 
 
 def _rebase_view(view: Tensor) -> None:
