@@ -1,15 +1,16 @@
-"""The backward engine: ``backward`` and ``grad``, iterative, by dependency counts.
+"""The backward engine: ``backward`` and ``grad``, iterative, in reverse creation order.
 
 Algorithm (no recursion anywhere, so a 1,000,000-node chain is fine):
 
-1. Walk the graph from the roots with an explicit stack and count, for every vertex (a Node, or a
-   leaf Tensor that requires grad), how many edges reach it.
-2. Start with the roots' gradients in a buffer. Pop a vertex whose count is 0: run its tensor hooks
-   on its summed gradient; for a Node, call the rule of each input that needs a gradient, sum the
-   result back to the input's shape and dtype, add it to the input vertex's buffer and decrement
-   that vertex's count; for a leaf, accumulate into ``.grad`` and run the post-accumulate hooks.
+1. Put the roots' gradients in a buffer and their nodes on a heap keyed by sequence number
+   (See Note [Sequence numbers] in ``_run``): the largest number is always safe to run next.
+2. Pop a node: run its tensor hooks on its summed gradient, call the rule of each input that
+   needs a gradient, sum the result back to the input's shape and dtype, and add it to the input's
+   buffer (pushing the input's node on the heap the first time it gets one).
 3. Unless ``retain_graph``, a Node drops its saved values right after its rules ran
    (See Note [Saved values and versions] in node.py).
+4. When the heap is empty, every leaf has its whole gradient: accumulate it into ``.grad`` and run
+   the post-accumulate hooks.
 
 Rules run with grad mode set to ``create_graph``: when it is True the backward pass is itself
 recorded, which is all that higher-order derivatives need.
@@ -17,6 +18,7 @@ recorded, which is all that higher-order derivatives need.
 
 from __future__ import annotations
 
+from heapq import heappop, heappush
 from typing import Any
 
 import numpy as np
@@ -137,26 +139,28 @@ def _cast(r: Tensor, dt: Any) -> Tensor:
     return r
 
 
-def _needed(deps: dict, roots: list, targets: set) -> set:
-    """Vertices that lie on a path to a target (others need not run), in reverse topo order."""
-    counts = dict(deps)
-    order = []
-    stack = [v for v in dict.fromkeys(v for v, _ in roots) if counts[v] == 0]
+def _needed(roots: list, targets: set) -> set:
+    """The vertices that lie on a path to a target: the others need not run."""
+    seen: set = set()
+    stack = [v for v, _ in roots]
+    nodes = []
     while stack:
         v = stack.pop()
-        order.append(v)
+        if v in seen:
+            continue
+        seen.add(v)
         if type(v) is Node:
-            for e in v.edges():
-                if e is None:
-                    continue
-                counts[e] -= 1
-                if counts[e] == 0:
-                    stack.append(e)
-    need = set()
-    for v in reversed(order):
-        if v in targets or type(v) is Node and any(e is not None and e in need for e in v.edges()):
+            nodes.append(v)
+            stack.extend(e for e in v.edges() if e is not None)
+    need = {v for v in seen if type(v) is not Node and v in targets}
+    for v in sorted(nodes, key=_seq):  # inputs before outputs: See Note [Sequence numbers]
+        if v in targets or any(e is not None and e in need for e in v.edges()):
             need.add(v)
     return need
+
+
+def _seq(v: Node) -> int:
+    return v.seq
 
 
 def _run(
@@ -167,106 +171,107 @@ def _run(
     accumulate: bool,
     accumulate_only: set | None = None,
 ) -> dict:
-    """Run backward from ``roots``; return {vertex: grad} for the vertices in ``capture``."""
-    deps: dict = {}
-    stack = []
-    for v, _ in roots:
-        if v not in deps:
-            deps[v] = 0
-            stack.append(v)
-    while stack:
-        v = stack.pop()
-        if type(v) is Node:
-            nxt = v.next
-            for e in nxt if v.pos < 0 else (nxt,):
-                if e is None:
-                    continue
-                c = deps.get(e)
-                if c is None:
-                    deps[e] = 1
-                    stack.append(e)
-                else:
-                    deps[e] = c + 1
+    """Run backward from ``roots``; return {vertex: grad} for the vertices in ``capture``.
+
+    # Note [Sequence numbers]
+    Every Node takes a number from one counter when it is made, and its inputs' nodes existed
+    before it, so numbers decrease along every path of the graph. Popping the largest number
+    first from a heap therefore runs each node after all the nodes that send it a gradient, with
+    no pass to count dependencies first. Leaves run last, once the heap is empty, so a leaf's hooks
+    see its whole gradient.
+    """
     targets = None
     if not accumulate:
         targets = set(capture)
     elif accumulate_only is not None:
         targets = accumulate_only | set(capture or ())
-    need = _needed(deps, roots, targets) if targets is not None else None
+    need = _needed(roots, targets) if targets is not None else None
 
     buffers: dict = {}
     borrowed = set()
+    heap: list = []
+    leaves: list = []
     for v, g in roots:
         borrowed.add(id(g._data))
         prev = buffers.get(v)
-        buffers[v] = g if prev is None else prev + g
-    ready = [v for v in dict.fromkeys(v for v, _ in roots) if deps[v] == 0]
+        if prev is None:
+            buffers[v] = g
+            if type(v) is Node:
+                heappush(heap, (-v.seq, v))
+            else:
+                leaves.append(v)
+        else:
+            buffers[v] = prev + g
     captured: dict = {}
-    pop_buffer = buffers.pop
+    get = buffers.get
     token = _GRAD.set(True if create_graph else 0)
     try:
-        while ready:
-            v = ready.pop()
-            g = pop_buffer(v, None)
-            if type(v) is Node:
-                nxt = v.next
-                pos = v.pos
-                run = g is not None and (need is None or v in need)
-                if run:
-                    x = v.x
-                    if x is not None:
-                        if x.hooks:
-                            for h in list(x.hooks):
-                                r = h(g)
-                                if r is not None:
-                                    g = r
-                        if x.retain is not None:
-                            _retain(x.retain, g, create_graph)
-                    if capture is not None and v in capture:
-                        captured[v] = g
-                    args, ans = _unpack(v, g, create_graph)
-                if pos >= 0:  # one input takes a gradient: ``next`` is its edge
-                    e = nxt
-                    if run and (need is None or e in need):
-                        r = _rule(v, pos, g, ans, args)
-                        if r is not None:
-                            prev = buffers.get(e)
-                            buffers[e] = r if prev is None else prev + r
-                    c = deps[e] - 1
-                    deps[e] = c
-                    if c == 0:
-                        ready.append(e)
-                else:
-                    i = 0
-                    for e in nxt:
-                        if e is not None:
-                            if run and (need is None or e in need):
-                                r = _rule(v, i, g, ans, args)
-                                if r is not None:
-                                    prev = buffers.get(e)
-                                    buffers[e] = r if prev is None else prev + r
-                            c = deps[e] - 1
-                            deps[e] = c
-                            if c == 0:
-                                ready.append(e)
-                        i += 1
-                if run and not retain_graph and (v.saved is not None or v.ans is not None):
-                    v.saved = FREED
-                    v.ans = None
-            elif g is not None:  # a leaf that requires grad
-                ext = v._ext
-                if ext is not None and ext.hooks:
-                    for h in list(ext.hooks):
+        while heap:
+            v = heappop(heap)[1]
+            g = buffers.pop(v)
+            if need is not None and v not in need:
+                continue
+            x = v.x
+            if x is not None:
+                if x.hooks:
+                    for h in list(x.hooks):
                         r = h(g)
                         if r is not None:
                             g = r
-                if capture is not None and v in capture:
-                    captured[v] = g
-                if accumulate and (accumulate_only is None or v in accumulate_only):
-                    _accumulate(v, g, create_graph, borrowed)
-                    if ext is not None and ext.post_hooks:
-                        for h in list(ext.post_hooks):
-                            h(v)
+                if x.retain is not None:
+                    _retain(x.retain, g, create_graph)
+            if capture is not None and v in capture:
+                captured[v] = g
+            args, ans = _unpack(v, g, create_graph)
+            pos = v.pos
+            if pos >= 0:  # one input takes a gradient: ``next`` is its edge
+                e = v.next
+                if need is None or e in need:
+                    r = _rule(v, pos, g, ans, args)
+                    if r is not None:
+                        prev = get(e)
+                        if prev is None:
+                            buffers[e] = r
+                            if type(e) is Node:
+                                heappush(heap, (-e.seq, e))
+                            else:
+                                leaves.append(e)
+                        else:
+                            buffers[e] = prev + r
+            else:
+                i = 0
+                for e in v.next:
+                    if e is not None and (need is None or e in need):
+                        r = _rule(v, i, g, ans, args)
+                        if r is not None:
+                            prev = get(e)
+                            if prev is None:
+                                buffers[e] = r
+                                if type(e) is Node:
+                                    heappush(heap, (-e.seq, e))
+                                else:
+                                    leaves.append(e)
+                            else:
+                                buffers[e] = prev + r
+                    i += 1
+            if not retain_graph and (v.saved is not None or v.ans is not None):
+                v.saved = FREED
+                v.ans = None
+        for v in leaves:  # leaves that require grad, each with its whole gradient
+            g = buffers.pop(v)
+            ext = v._ext
+            if ext is not None and ext.hooks:
+                for h in list(ext.hooks):
+                    r = h(g)
+                    if r is not None:
+                        g = r
+            if capture is not None and v in capture:
+                captured[v] = g
+            if accumulate and (accumulate_only is None or v in accumulate_only):
+                _accumulate(v, g, create_graph, borrowed)
+                if ext is not None and ext.post_hooks:
+                    for h in list(ext.post_hooks):
+                        h(v)
     finally:
         _GRAD.reset(token)
     return captured

@@ -17,6 +17,7 @@ second backward says why it cannot run instead of failing somewhere deeper.
 from __future__ import annotations
 
 import contextlib
+import itertools
 import weakref
 from collections.abc import Callable
 from typing import Any
@@ -54,6 +55,7 @@ class _NodeExt:
         self.retain: Any = None
 
 
+_SEQ = itertools.count()
 FREED = ("<freed>",)  # what ``Node.saved`` becomes once backward has released the saved values
 
 
@@ -75,6 +77,7 @@ class Node:
 
     __slots__ = (
         "op",
+        "seq",
         "pos",
         "next",
         "saved",
@@ -100,6 +103,7 @@ class Node:
         pos: int = -1,
     ) -> None:
         self.op = op
+        self.seq = next(_SEQ)  # See Note [Sequence numbers] in engine.py
         self.pos = pos  # >= 0: only input ``pos`` takes a gradient and ``next`` is its bare edge
         self.next = nxt
         self.saved = saved
