@@ -7,6 +7,7 @@ engine sums each result back to its input's shape, so broadcasting needs nothing
 from __future__ import annotations
 
 import math
+import operator
 from typing import Any
 
 import numpy as np
@@ -20,6 +21,7 @@ from .samples import BINARY_SHAPES, UNARY_SHAPES, binary, distinct, rand, unary
 # ---------------------------------------------------------------- arithmetic
 add = def_op(
     "add",
+    ufunc=operator.add,
     stubs=False,  # its rules read only what they saved
     forward=lambda xp, x, y: x + y,
     vjp=(lambda g, ans, x, y: g, lambda g, ans, x, y: g),
@@ -35,6 +37,7 @@ add = def_op(
 
 sub = def_op(
     "sub",
+    ufunc=operator.sub,
     stubs=False,  # its rules read only what they saved
     forward=lambda xp, x, y: x - y,
     vjp=(lambda g, ans, x, y: g, lambda g, ans, x, y: -g),
@@ -50,6 +53,7 @@ sub = def_op(
 
 mul = def_op(
     "mul",
+    ufunc=operator.mul,
     stubs=False,  # its rules read only what they saved
     forward=lambda xp, x, y: x * y,
     vjp=(lambda g, ans, x, y: g * y, lambda g, ans, x, y: g * x),
@@ -70,6 +74,7 @@ def _div_fwd(xp: Any, x: Any, y: Any) -> Any:
 
 div = def_op(
     "div",
+    ufunc=operator.truediv,
     stubs=False,  # its rules read only what they saved
     forward=_div_fwd,
     vjp=(lambda g, ans, x, y: g / y, lambda g, ans, x, y: -g * x / (y * y)),
@@ -85,6 +90,7 @@ div = def_op(
 
 neg = def_op(
     "neg",
+    ufunc=operator.neg,
     stubs=False,  # its rules read only what they saved
     forward=lambda xp, x: -x,
     vjp=lambda g, ans, x: -g,
@@ -135,6 +141,7 @@ pow = def_op(  # noqa: A001 - PyTorch's name
 # ---------------------------------------------------------------- unary functions
 exp = def_op(
     "exp",
+    ufunc=np.exp,
     forward=lambda xp, x: xp.exp(x),
     vjp=lambda g, ans, x: g * ans,
     jvp="elementwise",
@@ -148,6 +155,7 @@ exp = def_op(
 
 log = def_op(
     "log",
+    ufunc=np.log,
     forward=lambda xp, x: xp.log(x),
     vjp=lambda g, ans, x: g / x,
     jvp="elementwise",
@@ -160,6 +168,7 @@ log = def_op(
 
 sin = def_op(
     "sin",
+    ufunc=np.sin,
     forward=lambda xp, x: xp.sin(x),
     vjp=lambda g, ans, x: g * cos(x),
     jvp="elementwise",
@@ -172,6 +181,7 @@ sin = def_op(
 
 cos = def_op(
     "cos",
+    ufunc=np.cos,
     forward=lambda xp, x: xp.cos(x),
     vjp=lambda g, ans, x: -g * sin(x),
     jvp="elementwise",
@@ -184,6 +194,7 @@ cos = def_op(
 
 tanh = def_op(
     "tanh",
+    ufunc=np.tanh,
     forward=lambda xp, x: xp.tanh(x),
     vjp=lambda g, ans, x: g * (1 - ans * ans),
     jvp="elementwise",
@@ -279,6 +290,7 @@ expm1 = def_op(
 
 sqrt = def_op(
     "sqrt",
+    ufunc=np.sqrt,
     forward=lambda xp, x: xp.sqrt(x),
     vjp=lambda g, ans, x: g / (2 * ans),  # at x = 0: inf, as PyTorch
     jvp="elementwise",

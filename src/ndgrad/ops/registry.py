@@ -30,6 +30,8 @@ from .._core.grad_mode import _GRAD, _INFERENCE
 from .._core.node import Node
 from .._core.tensor import Tensor, make
 
+_new = object.__new__
+
 __all__ = [
     "OpDef",
     "def_op",
@@ -84,6 +86,7 @@ class OpDef:
     fwd_check: bool = True
     doc: str = ""
     stubs: bool = True  # rules read the shape/dtype of inputs they did not save
+    ufunc: Callable[..., Any] | None = None  # NumPy fast path: ufunc(*arrays) == forward(np, ...)
     save_mask: tuple = ()
     save_for: tuple | None = None  # per input: the positions its rule reads (saves less)
 
@@ -270,94 +273,136 @@ def apply(op: OpDef, args: Sequence[Any], params: dict = _EMPTY) -> Tensor:
     return res
 
 
-def apply1(op: OpDef, a: Any) -> Tensor:
-    """``apply`` for one NumPy-backed Tensor and no params: the hot path of unary ops."""
-    if type(a) is not Tensor or type(a._data) is not _ndarray or op.view:
-        return apply(op, (a,))
-    da = a._data
-    if op.promote is not None and da.dtype.kind not in "fc":
-        return apply(op, (a,))
-    out = op.forward(np, da)
-    if type(out) is not _ndarray:
-        out = np.asarray(out)
-    if a._requires_grad and op.differentiable:
-        mode = _grad_enabled()
+def _unary_fn(op: OpDef) -> Callable[[Any], Tensor]:
+    """The public function of a one-input op without params: a NumPy fast path, inlined.
+
+    Anything unusual (another backend, a dtype to promote, a view op) takes ``apply``.
+    """
+    forward = op.forward
+    fast = op.ufunc
+    promote = op.promote
+    diff = op.differentiable
+    save = bool(op.save)
+    save_ans = op.save_ans
+    fw_active = _fw.ACTIVE
+
+    def fn1(input: Any) -> Tensor:
+        a = input
+        if type(a) is not Tensor:
+            return apply(op, (a,))
+        da = a._data
+        if type(da) is not _ndarray or (promote is not None and da.dtype.kind not in "fc"):
+            return apply(op, (a,))
+        out = fast(da) if fast is not None else forward(np, da)
+        if type(out) is not _ndarray:
+            out = np.asarray(out)
+        res = _new(Tensor)
+        res._data = out
+        res._grad = None
+        res._vc = None
+        res._base = None
+        res._ext = None
+        mode = a._requires_grad and diff and _grad_enabled()
         if mode:
-            if op.save:
+            if save:
                 saved = a  # bare: See Note [Bare edges] in node.py
                 vers = None if a._vc is None or not a._vc[0] else (a._vc[0],)
             else:
                 saved = vers = None
-            node = a._node
             meta = (
                 None if da.dtype is out.dtype and da.shape == out.shape else ((da.shape, da.dtype),)
             )
+            n = a._node
             node = Node(
                 op,
-                node if node is not None else a,
+                a if n is None else n,
                 saved,
                 vers,
-                out if op.save_ans else None,
+                out if save_ans else None,
                 _EMPTY,
                 meta,
                 None,
                 0,
             )
-            res = make(out, True, node)
-            if op.save_ans:
+            res._requires_grad = True
+            res._node = node
+            if save_ans:
                 res._vc = node.ans_vc = [0]
         else:
-            res = make(out)
-            if mode is False:
-                res._x().cut = "it was computed under no_grad()"
-                if _INFERENCE.get():
-                    res._x().inference = True
-    else:
-        res = make(out)
-    if _fw.ACTIVE[0]:
-        _fw.propagate(op, res, (a,), [a], _EMPTY)
-    return res
+            res._requires_grad = False
+            res._node = None
+            if mode is False and a._requires_grad and diff:  # a user's no_grad()
+                _mark_cut(res)
+        if fw_active[0]:
+            _fw.propagate(op, res, (a,), [a], _EMPTY)
+        return res
+
+    return fn1
 
 
-def apply2(op: OpDef, a: Any, b: Any) -> Tensor:
-    """``apply`` for two arguments (NumPy Tensors or Python numbers) and no params."""
-    ta = type(a)
-    tb = type(b)
+def _mark_cut(res: Tensor) -> None:
+    res._x().cut = "it was computed under no_grad()"
+    if _INFERENCE.get():
+        res._x().inference = True
+
+
+def _binary_fn(op: OpDef) -> Callable[[Any, Any], Tensor]:
+    """The public function of a two-input op without params: a NumPy fast path, inlined.
+
+    Tensors on NumPy and Python ints/floats stay here; anything else takes ``apply``.
+    """
+    forward = op.forward
+    fast = op.ufunc
     promote = op.promote
-    if ta is Tensor:
-        da = a._data
-        if type(da) is not _ndarray:
-            return apply(op, (a, b))
-        if tb is Tensor:
+    diff = op.differentiable
+    save_ans = op.save_ans
+    save_for = op.save_for
+    fw_active = _fw.ACTIVE
+
+    def fn2(input: Any, other: Any) -> Tensor:
+        a = input
+        b = other
+        ta = type(a)
+        tb = type(b)
+        if ta is Tensor:
+            da = a._data
+            if type(da) is not _ndarray:
+                return apply(op, (a, b))
+            if tb is Tensor:
+                db = b._data
+                if type(db) is not _ndarray or (
+                    promote is not None and (da.dtype is not db.dtype or da.dtype.kind not in "fc")
+                ):
+                    return apply(op, (a, b))
+                rg = a._requires_grad or b._requires_grad
+            elif tb is float or tb is int:
+                db = b
+                if promote is not None and da.dtype.kind not in "fc":
+                    return apply(op, (a, b))
+                rg = a._requires_grad
+            else:
+                return apply(op, (a, b))
+        elif tb is Tensor and (ta is float or ta is int):
+            da = a
             db = b._data
-            if type(db) is not _ndarray or (
-                promote is not None and (da.dtype is not db.dtype or da.dtype.kind not in "fc")
-            ):
+            if type(db) is not _ndarray or (promote is not None and db.dtype.kind not in "fc"):
                 return apply(op, (a, b))
-            rg = a._requires_grad or b._requires_grad
-        elif tb is float or tb is int:
-            db = b
-            if promote is not None and da.dtype.kind not in "fc":
-                return apply(op, (a, b))
-            rg = a._requires_grad
+            rg = b._requires_grad
         else:
             return apply(op, (a, b))
-    elif tb is Tensor and (ta is float or ta is int):
-        da = a
-        db = b._data
-        if type(db) is not _ndarray or (promote is not None and db.dtype.kind not in "fc"):
-            return apply(op, (a, b))
-        rg = b._requires_grad
-    else:
-        return apply(op, (a, b))
-    try:
-        out = op.forward(np, da, db)
-    except ValueError:
-        return apply(op, (a, b))  # the general path explains the error
-    if type(out) is not _ndarray:
-        out = np.asarray(out)
-    if rg and op.differentiable:
-        mode = _grad_enabled()
+        try:
+            out = fast(da, db) if fast is not None else forward(np, da, db)
+        except ValueError:
+            return apply(op, (a, b))  # the general path explains the error
+        if type(out) is not _ndarray:
+            out = np.asarray(out)
+        res = _new(Tensor)
+        res._data = out
+        res._grad = None
+        res._vc = None
+        res._base = None
+        res._ext = None
+        mode = rg and diff and _grad_enabled()
         if mode:
             oshape = out.shape
             odt = out.dtype
@@ -384,14 +429,14 @@ def apply2(op: OpDef, a: Any, b: Any) -> Tensor:
                     (db.shape, db.dtype) if tb is Tensor else None,
                 )
             mask = op.save_mask
-            if op.save_for is not None:
-                sf = op.save_for
-                want = set()
-                if ta is Tensor and a._requires_grad:
-                    want.update(sf[0])
-                if tb is Tensor and b._requires_grad:
-                    want.update(sf[1])
-                mask = (0 in want, 1 in want) if want else ()
+            if save_for is not None:
+                mask0 = (ea is not None and 0 in save_for[0]) or (
+                    eb is not None and 0 in save_for[1]
+                )
+                mask1 = (ea is not None and 1 in save_for[0]) or (
+                    eb is not None and 1 in save_for[1]
+                )
+                mask = (mask0, mask1) if mask0 or mask1 else ()
             vers = None
             if mask:
                 saved = (a if mask[0] else None, b if mask[1] else None)
@@ -407,23 +452,23 @@ def apply2(op: OpDef, a: Any, b: Any) -> Tensor:
                 nxt, pos = ea, 0
             else:
                 nxt, pos = (ea, eb), -1
-            node = Node(op, nxt, saved, vers, out if op.save_ans else None, _EMPTY, meta, None, pos)
-            res = make(out, True, node)
-            if op.save_ans:
+            node = Node(op, nxt, saved, vers, out if save_ans else None, _EMPTY, meta, None, pos)
+            res._requires_grad = True
+            res._node = node
+            if save_ans:
                 res._vc = node.ans_vc = [0]
         else:
-            res = make(out)
-            if mode is False:
-                res._x().cut = "it was computed under no_grad()"
-                if _INFERENCE.get():
-                    res._x().inference = True
-    else:
-        res = make(out)
-    if _fw.ACTIVE[0]:
-        _fw.propagate(
-            op, res, (a, b), [a if ta is Tensor else None, b if tb is Tensor else None], _EMPTY
-        )
-    return res
+            res._requires_grad = False
+            res._node = None
+            if mode is False and rg and diff:  # a user's no_grad()
+                _mark_cut(res)
+        if fw_active[0]:
+            _fw.propagate(
+                op, res, (a, b), [a if ta is Tensor else None, b if tb is Tensor else None], _EMPTY
+            )
+        return res
+
+    return fn2
 
 
 def _save_positions(op: OpDef, tensors: list) -> tuple:
@@ -624,6 +669,7 @@ def def_op(
     doc: str = "",
     stubs: bool = True,
     save_for: Sequence[Sequence[int]] | None = None,
+    ufunc: Callable[..., Any] | None = None,
 ) -> Callable[..., Tensor]:
     """Declare an op; return its public function (also attached as a Tensor method).
 
@@ -673,6 +719,7 @@ def def_op(
         stubs=stubs,
         save_mask=tuple(i in pos for i in range(n)) if pos else (),
         save_for=None if save_for is None else tuple(tuple(p) for p in save_for),
+        ufunc=ufunc,
     )
     if differentiable and vjp is None:
         op.differentiable = True
@@ -699,18 +746,10 @@ EXPORTS: dict[str, Callable[..., Any]] = {}
 def _make_fn(op: OpDef) -> Callable[..., Tensor]:
     n = len(op.inputs)
     if not op.params:
-        if n == 1:
-
-            def fn1(input: Any) -> Tensor:
-                return apply1(op, input)
-
-            return fn1
+        if n == 1 and not op.view:
+            return _unary_fn(op)
         if n == 2:
-
-            def fn2(input: Any, other: Any) -> Tensor:
-                return apply2(op, input, other)
-
-            return fn2
+            return _binary_fn(op)
 
     parse = _parser(op)
 
