@@ -22,6 +22,8 @@ __all__ = [
     "is_inference_mode_enabled",
 ]
 
+# True or False as users set it; the engine sets the int 0 while its rules run without
+# create_graph, so the dispatch can tell its own no-grad pass from a user's no_grad().
 _GRAD = contextvars.ContextVar("ndgrad_grad_enabled", default=True)
 _INFERENCE = contextvars.ContextVar("ndgrad_inference_mode", default=False)
 grad_enabled = _GRAD.get  # the hot path reads this directly
