@@ -144,18 +144,35 @@ def _needed(roots: list, targets: set) -> set:
     seen: set = set()
     stack = [v for v, _ in roots]
     nodes = []
+    add = seen.add
     while stack:
         v = stack.pop()
         if v in seen:
             continue
-        seen.add(v)
+        add(v)
         if type(v) is Node:
             nodes.append(v)
-            stack.extend(e for e in v.edges() if e is not None)
-    need = {v for v in seen if type(v) is not Node and v in targets}
-    for v in sorted(nodes, key=_seq):  # inputs before outputs: See Note [Sequence numbers]
-        if v in targets or any(e is not None and e in need for e in v.edges()):
-            need.add(v)
+            nxt = v.next
+            if v.pos >= 0:
+                stack.append(nxt)
+            else:
+                for e in nxt:
+                    if e is not None:
+                        stack.append(e)
+    need = {v for v in targets if v in seen}
+    nodes.sort(key=_seq)  # inputs before outputs: See Note [Sequence numbers]
+    for v in nodes:
+        if v in need:
+            continue
+        nxt = v.next
+        if v.pos >= 0:
+            if nxt in need:
+                need.add(v)
+        else:
+            for e in nxt:
+                if e is not None and e in need:
+                    need.add(v)
+                    break
     return need
 
 
@@ -308,7 +325,7 @@ def _unpack(v: Node, g: Tensor, create_graph: bool) -> tuple:
                 for i, a in enumerate(saved)
             ]
     else:
-        n = v.arity()
+        n = len(op.inputs) if v.pos >= 0 else len(v.next)
         if op.stubs:
             edges = v.edges()
             args = [
