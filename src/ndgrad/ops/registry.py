@@ -284,6 +284,7 @@ def _unary_fn(op: OpDef) -> Callable[[Any], Tensor]:
     diff = op.differentiable
     save = bool(op.save)
     save_ans = op.save_ans
+    view = op.view
     fw_active = _fw.ACTIVE
 
     def fn1(input: Any) -> Tensor:
@@ -333,6 +334,9 @@ def _unary_fn(op: OpDef) -> Callable[[Any], Tensor]:
             res._node = None
             if mode is False and a._requires_grad and diff:  # a user's no_grad()
                 _mark_cut(res)
+        if view:  # shares memory and the version counter with its base
+            res._vc = a._shared_vc()
+            res._base = a._base if a._base is not None else a
         if fw_active[0]:
             _fw.propagate(op, res, (a,), [a], _EMPTY)
         return res
@@ -746,7 +750,7 @@ EXPORTS: dict[str, Callable[..., Any]] = {}
 def _make_fn(op: OpDef) -> Callable[..., Tensor]:
     n = len(op.inputs)
     if not op.params:
-        if n == 1 and not op.view:
+        if n == 1:
             return _unary_fn(op)
         if n == 2:
             return _binary_fn(op)
