@@ -952,7 +952,8 @@ def _bind_operators() -> None:
     ops = {"add": add, "sub": sub, "mul": mul, "truediv": div, "pow": pow}
     for dunder, f in ops.items():
         setattr(Tensor, f"__{dunder}__", f)
-        setattr(Tensor, f"__r{dunder}__", rev(f))
+        # ``2 * x`` is ``x.mul(2)`` in PyTorch too: the commutative ones need no swap (or frame)
+        setattr(Tensor, f"__r{dunder}__", f if dunder in ("add", "mul") else rev(f))
     for dunder, name in (
         ("add", "add"),
         ("sub", "sub"),
