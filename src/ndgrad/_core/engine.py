@@ -239,12 +239,26 @@ def _run(
                     _retain(x.retain, g, create_graph)
             if capture is not None and v in capture:
                 captured[v] = g
-            args, ans = _unpack(v, g, create_graph)
+            op = v.op
+            if v.saved is None and not op.stubs and not op.save_ans:  # add, neg, ...: no unpack
+                n = len(op.inputs) if v.pos >= 0 else len(v.next)
+                args = _NONES[n] if n < 16 else (None,) * n
+                ans = None
+            else:
+                args, ans = _unpack(v, g, create_graph)
             pos = v.pos
             if pos >= 0:  # one input takes a gradient: ``next`` is its edge
                 e = v.next
                 if need is None or e in need:
-                    r = _rule(v, pos, g, ans, args)
+                    rules = op.vjp
+                    rule = rules[pos] if pos < len(rules) else None
+                    if rule is None or v.meta is not None:
+                        r = _rule(v, pos, g, ans, args)
+                    else:  # the common case, inline: See _rule
+                        params = v.params
+                        r = rule(g, ans, *args, **params) if params else rule(g, ans, *args)
+                        if r is not None and type(r) is not Tensor:
+                            r = _as_tensor(r)
                     if r is not None:
                         prev = get(e)
                         if prev is None:
@@ -364,10 +378,8 @@ def _rule(v: Node, i: int, g: Tensor, ans: Any, args: Any) -> Tensor | None:
     r = rule(g, ans, *args, **params) if params else rule(g, ans, *args)
     if r is None:
         return None
-    if type(r) is not Tensor and not isinstance(r, Tensor):
-        from ..ops.registry import to_tensor
-
-        r = to_tensor(r)
+    if type(r) is not Tensor:
+        r = _as_tensor(r)
     meta = v.meta
     if meta is not None:  # None: every input had the output's shape and dtype
         shape, dt = meta[i]
@@ -380,6 +392,15 @@ def _rule(v: Node, i: int, g: Tensor, ans: Any, args: Any) -> Tensor | None:
 
 
 _NONES = [(None,) * k for k in range(16)]
+
+
+def _as_tensor(r: Any) -> Tensor:
+    """A rule's result as a Tensor (rules may return arrays or a Tensor subclass)."""
+    if isinstance(r, Tensor):
+        return r
+    from ..ops.registry import to_tensor
+
+    return to_tensor(r)
 
 
 def _meta(meta: tuple | None, i: int, g: Tensor) -> tuple:
