@@ -18,7 +18,7 @@ recorded, which is all that higher-order derivatives need.
 
 from __future__ import annotations
 
-from heapq import heappop, heappush
+from heapq import heappop, heappush, heappushpop
 from typing import Any
 
 import numpy as np
@@ -223,8 +223,16 @@ def _run(
     get = buffers.get
     token = _GRAD.set(True if create_graph else 0)
     try:
-        while heap:
-            v = heappop(heap)[1]
+        carry = None  # the next node when it is the only one pending: no heap round trip
+        while heap or carry is not None:
+            if carry is None:
+                v = heappop(heap)[1]
+            elif heap and heap[0][0] < -carry.seq:  # a later node is pending: it goes first
+                v = heappushpop(heap, (-carry.seq, carry))[1]
+                carry = None
+            else:
+                v = carry
+                carry = None
             g = buffers.pop(v)
             if need is not None and v not in need:
                 continue
@@ -264,7 +272,10 @@ def _run(
                         if prev is None:
                             buffers[e] = r
                             if type(e) is Node:
-                                heappush(heap, (-e.seq, e))
+                                if carry is None and not heap:
+                                    carry = e
+                                else:
+                                    heappush(heap, (-e.seq, e))
                             else:
                                 leaves.append(e)
                         else:
@@ -279,7 +290,10 @@ def _run(
                             if prev is None:
                                 buffers[e] = r
                                 if type(e) is Node:
-                                    heappush(heap, (-e.seq, e))
+                                    if carry is None and not heap:
+                                        carry = e
+                                    else:
+                                        heappush(heap, (-e.seq, e))
                                 else:
                                     leaves.append(e)
                             else:
