@@ -56,6 +56,7 @@ class _NodeExt:
 
 
 _SEQ = itertools.count()
+next_seq = _SEQ.__next__  # the dispatch's inlined node creation takes numbers here too
 FREED = ("<freed>",)  # what ``Node.saved`` becomes once backward has released the saved values
 
 

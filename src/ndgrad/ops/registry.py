@@ -27,10 +27,11 @@ from .. import _backend
 from .._core import dtypes as _dt
 from .._core import forward_ad as _fw
 from .._core.grad_mode import _GRAD, _INFERENCE
-from .._core.node import Node
+from .._core.node import Node, next_seq
 from .._core.tensor import Tensor, make
 
 _new = object.__new__
+_next_seq = next_seq
 
 __all__ = [
     "OpDef",
@@ -314,17 +315,18 @@ def _unary_fn(op: OpDef) -> Callable[[Any], Tensor]:
                 None if da.dtype is out.dtype and da.shape == out.shape else ((da.shape, da.dtype),)
             )
             n = a._node
-            node = Node(
-                op,
-                a if n is None else n,
-                saved,
-                vers,
-                out if save_ans else None,
-                _EMPTY,
-                meta,
-                None,
-                0,
-            )
+            node = _new(Node)  # Node.__init__, inlined on this hot path
+            node.op = op
+            node.seq = _next_seq()
+            node.pos = 0
+            node.next = a if n is None else n
+            node.saved = saved
+            node.vers = vers
+            node.ans = out if save_ans else None
+            node.params = _EMPTY
+            node.meta = meta
+            node.x = None
+            node.ans_vc = None
             res._requires_grad = True
             res._node = node
             if save_ans:
@@ -360,7 +362,16 @@ def _binary_fn(op: OpDef) -> Callable[[Any, Any], Tensor]:
     promote = op.promote
     diff = op.differentiable
     save_ans = op.save_ans
-    save_for = op.save_for
+    save_mask = op.save_mask
+    masks = None
+    if op.save_for is not None:  # the positions to save, by which inputs take a gradient
+        masks = []
+        for pattern in range(4):
+            want = set()
+            for i in (0, 1):
+                if pattern >> i & 1:
+                    want.update(op.save_for[i])
+            masks.append((0 in want, 1 in want) if want else ())
     fw_active = _fw.ACTIVE
 
     def fn2(input: Any, other: Any) -> Tensor:
@@ -432,15 +443,7 @@ def _binary_fn(op: OpDef) -> Callable[[Any, Any], Tensor]:
                     (da.shape, da.dtype) if ta is Tensor else None,
                     (db.shape, db.dtype) if tb is Tensor else None,
                 )
-            mask = op.save_mask
-            if save_for is not None:
-                mask0 = (ea is not None and 0 in save_for[0]) or (
-                    eb is not None and 0 in save_for[1]
-                )
-                mask1 = (ea is not None and 1 in save_for[0]) or (
-                    eb is not None and 1 in save_for[1]
-                )
-                mask = (mask0, mask1) if mask0 or mask1 else ()
+            mask = save_mask if masks is None else masks[(ea is not None) + 2 * (eb is not None)]
             vers = None
             if mask:
                 saved = (a if mask[0] else None, b if mask[1] else None)
@@ -456,7 +459,18 @@ def _binary_fn(op: OpDef) -> Callable[[Any, Any], Tensor]:
                 nxt, pos = ea, 0
             else:
                 nxt, pos = (ea, eb), -1
-            node = Node(op, nxt, saved, vers, out if save_ans else None, _EMPTY, meta, None, pos)
+            node = _new(Node)  # Node.__init__, inlined on this hot path
+            node.op = op
+            node.seq = _next_seq()
+            node.pos = pos
+            node.next = nxt
+            node.saved = saved
+            node.vers = vers
+            node.ans = out if save_ans else None
+            node.params = _EMPTY
+            node.meta = meta
+            node.x = None
+            node.ans_vc = None
             res._requires_grad = True
             res._node = node
             if save_ans:
