@@ -1,6 +1,16 @@
 """The op table. Importing this package registers every op and attaches the Tensor methods."""
 
-from . import elementwise, indexing, linalg, reduction, shape  # noqa: F401  (registration)
+from . import (  # noqa: F401  (registration)
+    einsum,
+    elementwise,
+    indexing,
+    join,
+    linalg,
+    nn_ops,
+    reduction,
+    shape,
+    views,
+)
 from .registry import EXPORTS, TABLE, OpDef, Sample, def_op
 
 __all__ = ["EXPORTS", "TABLE", "OpDef", "Sample", "def_op"]

@@ -6,17 +6,17 @@ a trailing ``...``) and then handed to the backend:
 
 * a basic key (ints, slices, None, ``...``) gives a view: record ``getitem`` (``view=True``);
 * a key with integer or boolean arrays gives a copy: record ``index``. Its gradient scatters ``g``
-  into zeros and adds where an index repeats (``shape._index_backward``, ``np.add.at``).
+  into zeros and adds where an index repeats (``views.index_backward``, ``np.add.at``).
 
 ``x[idx] = v`` writes into ``x``'s memory. When grad is recorded it gives ``x`` a ``CopySlices``
 node with inputs (old x, v): the gradient of old x is ``g`` with the region zeroed, that of ``v``
 is ``g[idx]`` (summed back to v's shape by the engine). An in-place op on a view (``y[0].mul_(2)``,
 ``y[0] += 1``) records the same node on the view's root. See Note [Views and in-place writes] in
-shape.py.
+views.py.
 
 Backends: the array API has no scatter-add and array-api-strict allows integer-array keys only in
 a narrow form, so integer-array and mixed boolean keys on backends other than NumPy and CuPy take a
-host round trip through NumPy (``shape.assign``); basic keys stay native everywhere.
+host round trip through NumPy (``views.assign``); basic keys stay native everywhere.
 """
 
 from __future__ import annotations
@@ -29,18 +29,12 @@ import numpy as np
 
 from .. import _backend
 from .._core import dtypes as _dt
-from .._core import forward_ad as _fw
-from .._core.grad_mode import _GRAD
-from .._core.node import Node
-from .._core.tensor import Tensor, make
+from .._core.tensor import Tensor
 from .elementwise import where
 from .registry import (
-    _VIEW_REBASE,
     EXPORTS,
     TABLE,
     Sample,
-    _check_inplace,
-    _rebase_view,
     apply,
     apply_inplace,
     attach_method,
@@ -48,39 +42,13 @@ from .registry import (
     to_tensor,
 )
 from .samples import rand
-from .shape import (
-    _copy,
-    _view_op,
-    assign,
-    follow_path,
-    follow_path_raw,
-    index_backward,
-    live_views,
-    wrap_dim,
-)
+from .shape import wrap_dim
+from .views import _copy, _view_op, assign, index_backward, write
 
 _PY_SCALARS = (bool, int, float, complex)
 
 # --------------------------------------------------------------------------------------------
 # The key.
-
-_TORCH_NAMES = {
-    "float16": "Half",
-    "float32": "Float",
-    "float64": "Double",
-    "int8": "Char",
-    "int16": "Short",
-    "int32": "Int",
-    "int64": "Long",
-    "uint8": "Byte",
-    "bool": "Bool",
-    "complex64": "ComplexFloat",
-    "complex128": "ComplexDouble",
-}
-
-
-def _torch_name(d: Any) -> str:
-    return _TORCH_NAMES.get(d.name, d.name)
 
 
 def _bad_index(item: Any) -> IndexError:
@@ -367,187 +335,7 @@ def _select_dim(idx: tuple) -> int | None:
 
 
 # --------------------------------------------------------------------------------------------
-# Writes: CopySlices, setitem and in-place ops through views.
-
-
-def _copy_slices_fwd(xp: Any, x: Any, src: Any, *, path: tuple) -> Any:
-    out = _copy(xp, x)
-    write_path(xp, out, path, src)
-    return out
-
-
-def write_path(xp: Any, a: Any, path: tuple, v: Any) -> None:
-    """Write ``v`` into the region of array ``a`` that ``path`` (view ops, then maybe an
-    advanced index) selects."""
-    name, params = path[-1]
-    r = follow_path_raw(xp, a, path[:-1])
-    if name in ("getitem", "index"):
-        assign(xp, r, params["idx"], v)
-    else:
-        assign(xp, TABLE[name].forward(xp, r, **params), (Ellipsis,), v)
-
-
-def _copy_slices_ref(x: np.ndarray, src: Any, path: tuple) -> np.ndarray:
-    out = x.copy()
-    r = out
-    for name, p in path[:-1]:
-        r = np.swapaxes(r, p["dim0"], p["dim1"]) if name == "transpose" else r[p["idx"]]
-    name, p = path[-1]
-    if name == "select":
-        r[(slice(None),) * p["dim"] + (p["index"],)] = src
-    else:
-        r[p["idx"]] = src
-    return out
-
-
-def _copy_slices_samples(rng: np.random.Generator, dt: Any) -> list:
-    def step(name: str, **p: Any) -> tuple:
-        return (name, p)
-
-    mask = np.array([[True, False, True], [False, False, True]])
-    return [
-        Sample(
-            (rand(rng, (3, 4), dt), rand(rng, (4,), dt)),
-            {"path": (step("getitem", idx=(1, Ellipsis)),)},
-        ),
-        Sample(
-            (rand(rng, (3, 4), dt), rand(rng, (1,), dt)),
-            {"path": (step("getitem", idx=(slice(0, 3, 2), slice(1, 2), Ellipsis)),)},
-            name="broadcast value",
-        ),
-        Sample(
-            (rand(rng, (4, 3), dt), rand(rng, (2, 3), dt)),
-            {"path": (step("index", idx=(np.array([3, 1]), Ellipsis)),)},
-        ),
-        Sample(
-            (rand(rng, (2, 3), dt), rand(rng, (3,), dt)),
-            {"path": (step("index", idx=(mask, Ellipsis)),)},
-            name="mask",
-        ),
-        Sample(
-            (rand(rng, (2, 3), dt), rand(rng, (2,), dt)),
-            {"path": (step("transpose", dim0=0, dim1=1), step("select", dim=0, index=1))},
-            name="through a transpose",
-        ),
-        Sample(
-            (rand(rng, (2, 3), dt), 0.5),
-            {"path": (step("getitem", idx=(0, Ellipsis)),)},
-            name="scalar",
-        ),
-    ]
-
-
-_copy_slices = def_op(
-    "_copy_slices",
-    forward=_copy_slices_fwd,
-    vjp=(
-        lambda g, ans, x, src, *, path: _copy_slices(g, 0.0, path=path),
-        lambda g, ans, x, src, *, path: follow_path(g, path),
-    ),
-    jvp="linear",
-    inputs=("input", "src"),
-    params=(("path", ()),),
-    save=None,
-    method=False,
-    export=False,
-    backward_name="CopySlices",
-    samples=_copy_slices_samples,
-    ref=_copy_slices_ref,
-    torch=False,
-    doc="``input`` with the region that ``path`` selects replaced by ``src`` (broadcast): what "
-    "``x[idx] = src`` and in-place ops through views record. d/dinput: g with the region "
-    "zeroed; d/dsrc: the region of g.",
-)
-_COPY = TABLE["_copy_slices"]
-
-
-def _edge(t: Tensor | None) -> Any:
-    if t is None:
-        return None
-    return t._node if t._node is not None else (t if t._requires_grad else None)
-
-
-def _copy_node(old: Tensor, src: Tensor | None, path: tuple) -> Node:
-    """A CopySlices node for ``old`` (its history now) and ``src``."""
-    meta = (
-        (old._data.shape, old._data.dtype),
-        None if src is None else (src._data.shape, src._data.dtype),
-    )
-    return Node(
-        _COPY,
-        (_edge(old), _edge(src)),
-        saved=None,
-        vers=None,
-        ans=None,
-        params={"path": path},
-        meta=meta,
-    )
-
-
-def _regenerate(root: Tensor, skip: Tensor | None) -> None:
-    """Give the live views of ``root`` a history from its new node (PyTorch regenerates a view's
-    grad_fn when its base changed in place)."""
-    for v in live_views(root):
-        if v is skip:
-            continue
-        vo = v._ext.view_of
-        if vo is None or vo[0] is not root:
-            continue
-        r = follow_path(make(root._data, root._requires_grad, root._node), vo[1])
-        v._node = r._node
-        v._requires_grad = r._requires_grad
-        if _fw.ACTIVE[0] and _tangent(root) is not None:
-            _fw._set_tangent(v, follow_path(_tangent(root), vo[1]))
-
-
-def _rebase(view: Tensor, root: Tensor, path: tuple) -> None:
-    """After an in-place op gave ``view`` a new history, record the write on its root."""
-    root._node = _copy_node(root, view, path)
-    root._requires_grad = True
-    if _fw.ACTIVE[0]:
-        _push_tangent(view)
-    _regenerate(root, view)
-
-
-def _push_tangent(view: Tensor) -> None:
-    """Forward mode: the root of ``view`` takes the view's tangent in the viewed region."""
-    vo = None if view._ext is None else view._ext.view_of
-    tv = _tangent(view)
-    if vo is None or tv is None:
-        return
-    root, path = vo
-    tr = _tangent(root)
-    if tr is None:
-        tr = make(_backend.namespace(root._data).zeros_like(root._data))
-    _fw._set_tangent(root, _copy_slices(tr, tv, path=path))
-
-
-def regenerate_views(root: Tensor) -> None:
-    """After an in-place op on ``root`` itself, refresh the history of its live views."""
-    _regenerate(root, None)
-
-
-_VIEW_REBASE["getitem"] = _rebase
-_VIEW_REBASE["regenerate"] = regenerate_views  # for apply_inplace on a base: see the report
-
-
-def _untracked_view(t: Tensor) -> bool:
-    return t._base is not None and (t._ext is None or t._ext.view_of is None)
-
-
-def _value(self: Tensor, value: Any) -> Tensor | None:
-    if isinstance(value, Tensor):
-        return value
-    if isinstance(value, _PY_SCALARS):
-        return None
-    if isinstance(value, np.generic):
-        return make(np.asarray(value))
-    if _backend.is_array(value):
-        return make(value)
-    raise TypeError(
-        f"can't assign a {type(value).__name__} to a Tensor of dtype {self.dtype}; hint: make "
-        "it a tensor first, e.g. x[idx] = ndgrad.tensor(value)"
-    )
+# setitem: the write itself (CopySlices, in-place ops through views) is views.write.
 
 
 def setitem(self: Tensor, key: Any, value: Any) -> None:
@@ -568,117 +356,6 @@ def setitem(self: Tensor, key: Any, value: Any) -> None:
     idx, advanced = parse_key(key, tuple(self._data.shape))
     path = (("index" if advanced else "getitem", {"idx": idx}),)
     write(self, path, value, advanced)
-
-
-def write(
-    self: Tensor, path: tuple, value: Any, advanced: bool = False, what: str = "setitem"
-) -> None:
-    """Write ``value`` into the region of ``self`` that ``path`` selects, recording history."""
-    vt = _value(self, value)
-    dt = self.dtype
-    rec = (
-        _GRAD.get()
-        and (dt.is_floating_point or dt.is_complex)
-        and (self._requires_grad or (vt is not None and vt._requires_grad))
-    )
-    if rec:
-        _check_inplace(self, what)
-        if _untracked_view(self):
-            _rebase_view(self)  # raises the registry's error before anything is written
-    data = self._data
-    xp = _backend.namespace(data)
-    v: Any = value if vt is None else vt._data
-    if vt is not None and v.dtype != data.dtype:
-        vd = vt.dtype
-        if advanced:
-            _check_fits(tuple(v.shape), _region_shape(data, path), advanced)
-            raise RuntimeError(
-                f"Index put requires the source and destination dtypes match, got "
-                f"{_torch_name(dt)} for the destination and {_torch_name(vd)} for the source. "
-                f"hint: convert the value first, e.g. value.to({dt})"
-            )
-        if vd.is_complex and not dt.is_complex:
-            warnings.warn(
-                "Casting complex values to real discards the imaginary part",
-                UserWarning,
-                stacklevel=3,
-            )
-            v = xp.real(v)
-        v = v.astype(data.dtype) if xp is np else xp.astype(v, data.dtype)
-    elif vt is None and isinstance(value, complex) and not dt.is_complex:
-        raise TypeError(f"can't convert complex to {dt.name}")
-    try:
-        write_path(xp, data, path, v)
-    except ValueError as e:
-        if "read-only" in str(e):
-            raise RuntimeError(
-                f"{what}: unsupported operation: the tensor shares memory across elements "
-                "(e.g. it came from expand()); hint: clone() it before writing in place"
-            ) from None
-        _check_fits(tuple(np.shape(v)), _region_shape(data, path), advanced)
-        raise
-    self._bump_version()
-    if _fw.ACTIVE[0]:
-        _write_tangent(self, vt, path)
-        if not rec and self._base is not None:
-            _push_tangent(self)
-    if not rec:
-        return
-    self._node = _copy_node(self, vt, path)
-    self._requires_grad = True
-    if self._base is not None:
-        _rebase_view(self)
-    else:
-        _regenerate(self, None)
-
-
-def _region_shape(data: Any, path: tuple) -> tuple:
-    region = follow_path_raw(np, _backend.to_numpy(data), path[:-1])
-    name, p = path[-1]
-    if name in ("getitem", "index"):
-        return tuple(region[p["idx"]].shape)
-    return tuple(TABLE[name].forward(np, region, **p).shape)
-
-
-def _check_fits(vshape: tuple, target: tuple, advanced: bool) -> None:
-    """PyTorch's error when a value of ``vshape`` does not broadcast to the region ``target``."""
-    shape = vshape
-    while len(shape) > len(target) and shape[0] == 1:  # leading 1s are dropped, as in PyTorch
-        shape = shape[1:]
-    bad = len(shape) > len(target)
-    lead = len(target) - len(shape)
-    dim = next((lead + i for i, s in enumerate(shape) if s not in (1, target[lead + i])), None)
-    if not bad and dim is None:
-        return
-    if advanced:
-        raise RuntimeError(
-            f"shape mismatch: value tensor of shape {list(vshape)} cannot be broadcast to "
-            f"indexing result of shape {list(target)}"
-        )
-    if bad:
-        raise RuntimeError(
-            f"expand: the number of sizes provided ({len(target)}) must be greater or equal to "
-            f"the number of dimensions in the tensor ({len(shape)}); hint: the value has more "
-            f"dims than the region x[idx] of shape {list(target)}"
-        )
-    raise RuntimeError(
-        f"The expanded size of the tensor ({target[dim]}) must match the existing size "
-        f"({shape[dim - lead]}) at non-singleton dimension {dim}.  Target sizes: {list(target)}."
-        f"  Tensor sizes: {list(vshape)}"
-    )
-
-
-def _tangent(t: Tensor | None) -> Tensor | None:
-    return None if t is None or t._ext is None else t._ext.tangent
-
-
-def _write_tangent(self: Tensor, vt: Tensor | None, path: tuple) -> None:
-    ts, tv = _tangent(self), _tangent(vt)
-    if ts is None and tv is None:
-        return
-    if ts is None:
-        ts = make(_backend.namespace(self._data).zeros_like(self._data))
-    _fw._set_tangent(self, _copy_slices(ts, 0.0 if tv is None else tv, path=path))
 
 
 # --------------------------------------------------------------------------------------------

@@ -1,35 +1,24 @@
 """Shape ops: reshape, view, expand, transpose, permute, squeeze, unsqueeze, flatten, narrow,
-select, cat, stack, split, chunk, repeat, flip ...
+select, repeat, flip ... (cat, stack, split, chunk, unbind: join.py).
 
-Most are views of their input: they share memory and the version counter, as in PyTorch.
-
-# Note [Views and in-place writes]
-A view op (``view=True`` in its record) returns an array that shares memory with its input; the
-registry then sets ``_base`` and shares the version counter. The public functions here also record
-on the view the path from its root base, ``view._x().view_of = (root, ((op_name, params), ...))``
-(``track_view``), and keep a list of the live views of each root. When an in-place op writes
-through a view, ``indexing._rebase`` (registered as ``registry._VIEW_REBASE["getitem"]``) gives
-the root a ``CopySlices`` node (the old root with the viewed region replaced by the view's new
-value) and regenerates the history of the root's other live views from it, as PyTorch does. A
-backend that had to copy (NumPy's reshape of a transposed array) gives no view: ``track_view``
-takes the view marks off again.
+Most are views of their input: they share memory and the version counter, as in PyTorch. The
+public functions track each view (``views.track_view``) so that in-place writes through it are
+recorded: see Note [Views and in-place writes] in views.py.
 """
 
 from __future__ import annotations
 
 import operator
 import warnings
-import weakref
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 
-from .. import _backend
-from .._core.grad_mode import _GRAD
 from .._core.tensor import Tensor
-from .registry import EXPORTS, TABLE, OpDef, Sample, apply, attach_method, def_op
+from .registry import EXPORTS, TABLE, Sample, attach_method, def_op
 from .samples import rand
+from .views import _copy, _view_op, index_backward
 
 # --------------------------------------------------------------------------------------------
 # Arguments.
@@ -84,90 +73,6 @@ def _unique_dims(dims: Sequence[Any], ndim: int) -> tuple:
 def _axis(d: int, ndim: int) -> int:
     """``d`` (maybe negative) as a NumPy axis; forward functions accept the user's dims too."""
     return d % ndim if ndim else 0
-
-
-def _copy(xp: Any, a: Any) -> Any:
-    return a.copy() if xp is np else xp.asarray(a, copy=True)
-
-
-# --------------------------------------------------------------------------------------------
-# View tracking. See Note [Views and in-place writes].
-
-_LIVE: dict[int, tuple[weakref.ref, dict]] = {}  # id(root) -> (ref(root), {id(view): ref(view)})
-
-
-def _shares(a: Any, b: Any) -> bool:
-    if type(a) is np.ndarray and type(b) is np.ndarray:
-        return np.may_share_memory(a, b)
-    try:
-        return np.may_share_memory(_backend.to_numpy(a), _backend.to_numpy(b))
-    except Exception:  # a backend we cannot look into: assume a view
-        return True
-
-
-def track_view(res: Tensor, src: Tensor, name: str, params: dict, check: bool = False) -> Tensor:
-    """Finish the result of view op ``name``: record its path from the root base.
-
-    ``check``: the backend may have copied (reshape); then ``res`` is made an ordinary tensor.
-    """
-    if res._base is None:
-        return res
-    if type(_GRAD.get()) is int:  # the engine's own no-grad mode is the int 0 (users': False):
-        return res  # nobody writes in place through the views its rules make
-    if check and not _shares(res._data, src._data):
-        res._base = None
-        res._vc = None
-        return res
-    e = src._ext
-    vo = None if e is None else e.view_of
-    if vo is not None:
-        root, path = vo[0], (*vo[1], (name, params))
-    elif src._base is None:
-        root, path = src, ((name, params),)
-    else:  # a view of a view we do not track: the registry refuses in-place writes through it
-        return res
-    res._x().view_of = (root, path)
-    key = id(root)
-    entry = _LIVE.get(key)
-    if entry is None or entry[0]() is not root:
-        entry = (weakref.ref(root, lambda _r, key=key: _LIVE.pop(key, None)), {})
-        _LIVE[key] = entry
-    views = entry[1]
-    vkey = id(res)
-    views[vkey] = weakref.ref(res, lambda _r, views=views, vkey=vkey: views.pop(vkey, None))
-    return res
-
-
-def live_views(root: Tensor) -> list:
-    """The live tracked views of ``root`` (for regenerating their history after a write)."""
-    entry = _LIVE.get(id(root))
-    if entry is None or entry[0]() is not root:
-        return []
-    out = []
-    for ref in list(entry[1].values()):
-        v = ref()
-        if v is not None:
-            out.append(v)
-    return out
-
-
-def follow_path(t: Tensor, path: tuple) -> Tensor:
-    """Apply the view ops of ``path`` to ``t`` (recorded ops, so differentiable)."""
-    for name, params in path:
-        t = apply(TABLE[name], (t,), params)
-    return t
-
-
-def follow_path_raw(xp: Any, a: Any, path: tuple) -> Any:
-    """Apply the forward functions of ``path``'s view ops to backend array ``a``."""
-    for name, params in path:
-        a = TABLE[name].forward(xp, a, **params)
-    return a
-
-
-def _view_op(op: OpDef, x: Tensor, params: dict, check: bool = False) -> Tensor:
-    """Run view op ``op`` on ``x`` and track the result (``params`` already checked)."""
-    return track_view(apply(op, (x,), params), x, op.name, params, check)
 
 
 # --------------------------------------------------------------------------------------------
@@ -623,106 +528,7 @@ def unflatten(input: Tensor, dim: int, sizes: Sequence[int]) -> Tensor:
 
 
 # --------------------------------------------------------------------------------------------
-# The transpose of indexing, and narrow / select.
-
-
-def is_basic(key: tuple) -> bool:
-    """True for an index made of ints, slices, None and Ellipsis only (a view in NumPy)."""
-    return all(k is None or k is Ellipsis or type(k) is int or type(k) is slice for k in key)
-
-
-def _host(xp: Any, a: Any) -> Any:
-    """A NumPy array back in namespace ``xp``."""
-    return _backend.asarray(xp, np.asarray(a))
-
-
-def assign(xp: Any, out: Any, key: tuple, v: Any, accumulate: bool = False) -> Any:
-    """``out[key] = v`` (or ``+=``, adding repeated indices); returns the array written.
-
-    NumPy does it in place (``np.add.at`` for the accumulating form). The array API has no
-    scatter-add and array-api-strict allows integer-array and mixed boolean indices only in
-    narrow forms, so other CPU backends take a host round trip through NumPy for advanced keys
-    and write the result back whole.
-    """
-    if xp is np:
-        if accumulate:
-            np.add.at(out, key, v)
-        else:
-            out[key] = v
-        return out
-    if is_basic(key) and not accumulate:
-        out[key][...] = v  # a view of ``out``: None in the key is fine here
-        return out
-    if _backend.backend_name(xp).startswith("cupy"):  # pragma: no cover - needs a GPU
-        import cupyx  # type: ignore[import-not-found]
-
-        k = tuple(xp.asarray(i) if isinstance(i, np.ndarray) else i for i in key)
-        if accumulate:
-            cupyx.scatter_add(out, k, v)
-        else:
-            out[k] = v
-        return out
-    host = np.array(_backend.to_numpy(out))
-    hv = _backend.to_numpy(v) if _backend.is_array(v) else v
-    if accumulate:
-        np.add.at(host, key, hv)
-    else:
-        host[key] = hv
-    out[...] = _host(xp, host)
-    return out
-
-
-def _index_backward_fwd(xp: Any, g: Any, *, shape: tuple, idx: tuple) -> Any:
-    out = xp.zeros(shape, dtype=g.dtype)
-    return assign(xp, out, idx, g, accumulate=not is_basic(idx))
-
-
-def _index_backward_vjp(gg: Tensor, ans: Any, g: Any, *, shape: tuple, idx: tuple) -> Tensor:
-    return take_key(gg, idx)
-
-
-def take_key(x: Tensor, idx: tuple) -> Tensor:
-    """``x[idx]`` for a normalised key (the getitem records of indexing.py)."""
-    return apply(TABLE["getitem" if is_basic(idx) else "index"], (x,), {"idx": idx})
-
-
-def _index_backward_ref(g: np.ndarray, shape: tuple, idx: tuple) -> np.ndarray:
-    out = np.zeros(shape, dtype=g.dtype)
-    np.add.at(out, idx, g)
-    return out
-
-
-index_backward = def_op(
-    "_index_backward",
-    forward=_index_backward_fwd,
-    vjp=_index_backward_vjp,
-    jvp="linear",
-    params=(("shape", None), ("idx", None)),
-    save=None,
-    method=False,
-    export=False,
-    backward_name="IndexBackwardBackward0",
-    samples=lambda rng, dt: [
-        Sample((rand(rng, (4,), dt),), {"shape": (3, 4), "idx": (1, Ellipsis)}),
-        Sample(
-            (rand(rng, (2, 1, 4), dt),), {"shape": (3, 4), "idx": (slice(0, 3, 2), None, Ellipsis)}
-        ),
-        Sample(
-            (rand(rng, (4, 4), dt),), {"shape": (3, 4), "idx": (np.array([0, 2, 0, 0]), Ellipsis)}
-        ),
-        Sample(
-            (rand(rng, (2,), dt),),
-            {
-                "shape": (2, 3),
-                "idx": (np.array([[True, False, False], [False, False, True]]), Ellipsis),
-            },
-        ),
-    ],
-    ref=_index_backward_ref,
-    torch=False,
-    doc="Zeros of ``shape`` with ``g`` written at ``idx`` (added where integer arrays repeat "
-    "an index): the transpose of ``x[idx]``.",
-)
+# narrow / select.
 
 
 def _narrow_key(ndim: int, dim: int, start: int, length: int) -> tuple:
@@ -834,272 +640,6 @@ def select(input: Tensor, dim: int, index: Any) -> Tensor:
             f"dimension {d}"
         )
     return _view_op(TABLE["select"], input, {"dim": d, "index": i % size})
-
-
-# --------------------------------------------------------------------------------------------
-# split / chunk / unbind: tuples of views, each with its own node.
-
-
-def split(tensor: Tensor, split_size_or_sections: Any, dim: int = 0) -> tuple:
-    """Pieces of ``split_size`` along ``dim`` (the last may be smaller), or of the given sizes.
-
-    Example:
-        >>> import ndgrad
-        >>> [p.shape[0] for p in ndgrad.arange(5.0).split(2)]
-        [2, 2, 1]
-    """
-    if tensor.ndim == 0:
-        raise RuntimeError("split expects at least a 1-dimensional tensor")
-    d = wrap_dim(dim, tensor.ndim)
-    n = tensor.shape[d]
-    if isinstance(split_size_or_sections, (list, tuple)):
-        sizes = [operator.index(s) for s in split_size_or_sections]
-        if any(s < 0 for s in sizes) or sum(sizes) != n:
-            raise RuntimeError(
-                f"split_with_sizes expects split_sizes to sum exactly to {n} (input tensor's "
-                f"size at dimension {d}), but got split_sizes={sizes}"
-            )
-    else:
-        size = operator.index(split_size_or_sections)
-        if size < 0:
-            raise RuntimeError(
-                f"split expects split_size be non-negative, but got split_size={size}"
-            )
-        if size == 0 and n != 0:
-            raise RuntimeError(
-                f"split_size can only be 0 if dimension size is 0, but got dimension size of {n}"
-            )
-        sizes = [0] if n == 0 else [min(size, n - s) for s in range(0, n, size)]
-    out = []
-    start = 0
-    for s in sizes:
-        out.append(narrow(tensor, d, start, s))
-        start += s
-    return tuple(out)
-
-
-def split_with_sizes(input: Tensor, split_sizes: Sequence[int], dim: int = 0) -> tuple:
-    """:func:`split` with a list of sizes."""
-    return split(input, list(split_sizes), dim)
-
-
-def chunk(input: Tensor, chunks: int, dim: int = 0) -> tuple:
-    """At most ``chunks`` pieces of equal size ``ceil(n / chunks)`` along ``dim``."""
-    chunks = operator.index(chunks)
-    if chunks <= 0:
-        raise RuntimeError(f"chunk expects `chunks` to be greater than 0, got: {chunks}")
-    if input.ndim == 0:
-        raise RuntimeError("chunk expects at least a 1-dimensional tensor")
-    n = input.shape[wrap_dim(dim, input.ndim)]
-    if n == 0:
-        return split(input, [0] * chunks, dim)
-    return split(input, (n + chunks - 1) // chunks, dim)
-
-
-def unbind(input: Tensor, dim: int = 0) -> tuple:
-    """The slices along ``dim``, as a tuple of views without that dim."""
-    if input.ndim == 0:
-        raise IndexError("Dimension specified as 0 but tensor has no dimensions")
-    d = wrap_dim(dim, input.ndim)
-    return tuple(select(input, d, i) for i in range(input.shape[d]))
-
-
-# --------------------------------------------------------------------------------------------
-# cat / stack: ops with any number of inputs. The rule of position i is made on demand and kept
-# in ``op.vjp`` (a plain tuple, grown by ``_grow``), so the engine's ``op.vjp[i]`` works as for
-# any op.
-
-
-def _grow(op: OpDef, n: int, make: Callable[[int], Callable[..., Any]]) -> None:
-    have = len(op.vjp)
-    if n > have:
-        op.vjp = op.vjp + tuple(make(i) for i in range(have, n))
-
-
-def _legacy_empty(shape: tuple, others_ndim: int) -> bool:
-    """PyTorch's cat skips 1-d empty tensors when the others have more dims."""
-    return len(shape) == 1 and shape[0] == 0 and others_ndim != 1
-
-
-def _cat_fwd(xp: Any, *arrays: Any, dim: int = 0) -> Any:
-    nd = max(a.ndim for a in arrays)
-    keep = [a for a in arrays if not _legacy_empty(tuple(a.shape), nd)] or list(arrays[:1])
-    return xp.concat(keep, axis=dim)
-
-
-def _cat_rule(i: int) -> Callable[..., Any]:
-    def rule(g: Tensor, ans: Any, *xs: Any, dim: int = 0) -> Tensor:
-        nd = g.ndim
-        if _legacy_empty(tuple(xs[i].shape), nd):
-            return _narrow(_reshape(g, shape=(-1,)), dim=0, start=0, length=0)
-        d = _axis(dim, nd)
-        start = sum(x.shape[d] for x in xs[:i] if not _legacy_empty(tuple(x.shape), nd))
-        return _narrow(g, dim=d, start=start, length=xs[i].shape[d])
-
-    return rule
-
-
-def _cat_samples(rng: np.random.Generator, dt: Any) -> list:
-    return [
-        Sample((rand(rng, (2, 3), dt), rand(rng, (1, 3), dt)), {"dim": 0}),
-        Sample((rand(rng, (2, 3), dt), rand(rng, (2, 1), dt), rand(rng, (2, 2), dt)), {"dim": -1}),
-        Sample((rand(rng, (3,), dt),), {"dim": 0}),
-        Sample((rand(rng, (2, 3), dt), rand(rng, (0,), dt)), {"dim": 1}),
-    ]
-
-
-_cat_op_fn = def_op(
-    "cat",
-    forward=_cat_fwd,
-    vjp=_cat_rule(0),
-    jvp="linear",
-    inputs=("tensors",),
-    params=(("dim", 0),),
-    save=None,
-    promote="binary",
-    method=False,
-    export=False,
-    backward_name="CatBackward0",
-    samples=_cat_samples,
-    ref=lambda *arrays, dim=0: np.concatenate(
-        [a for a in arrays if not _legacy_empty(a.shape, max(b.ndim for b in arrays))], dim
-    ),
-    torch=lambda *ts, dim=0: __import__("torch").cat(ts, dim),
-    doc="Concatenate along ``dim``. The gradient of each input is its slice of ``g``.",
-)
-_CAT = TABLE["cat"]
-del _cat_op_fn
-
-
-def _cat_apply(*tensors: Any, dim: int = 0) -> Tensor:
-    _grow(_CAT, len(tensors), _cat_rule)
-    return apply(_CAT, tensors, {"dim": dim})
-
-
-_CAT.fn = _cat_apply
-
-
-def _tensor_list(tensors: Any, who: str) -> list:
-    if isinstance(tensors, Tensor) or not isinstance(tensors, (list, tuple)):
-        raise TypeError(
-            f"{who}(): argument 'tensors' (position 1) must be tuple of Tensors, not "
-            f"{type(tensors).__name__}; hint: pass a list, e.g. ndgrad.{who}([a, b])"
-        )
-    if len(tensors) == 0:
-        raise ValueError(f"torch.{who}(): expected a non-empty list of Tensors")
-    out = []
-    for i, t in enumerate(tensors):
-        if not isinstance(t, Tensor):
-            raise TypeError(
-                f"expected Tensor as element {i} in argument 0, but got {type(t).__name__}; "
-                "hint: wrap it with ndgrad.tensor(...)"
-            )
-        out.append(t)
-    return out
-
-
-def cat(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
-    """Concatenate ``tensors`` along ``dim`` (1-d empty tensors are skipped, as in PyTorch).
-
-    Example:
-        >>> import ndgrad
-        >>> ndgrad.cat([ndgrad.zeros(2, 3), ndgrad.ones(1, 3)]).shape
-        ndgrad.Size([3, 3])
-    """
-    ts = _tensor_list(tensors, "cat")
-    nd = max(t.ndim for t in ts)
-    kept = [(i, t) for i, t in enumerate(ts) if not _legacy_empty(tuple(t.shape), nd)]
-    if not kept:
-        kept = [(0, ts[0])]
-    i0, first = kept[0]
-    if first.ndim == 0:
-        raise RuntimeError(
-            f"zero-dimensional tensor (at position {i0}) cannot be concatenated; hint: "
-            "unsqueeze it to 1-d, or use ndgrad.stack"
-        )
-    d = wrap_dim(dim, first.ndim)
-    ref = tuple(first.shape)
-    for i, t in kept[1:]:
-        if t.ndim != first.ndim:
-            raise RuntimeError(
-                f"Tensors must have same number of dimensions: got {first.ndim} and {t.ndim}"
-            )
-        for k, (a, b) in enumerate(zip(ref, t.shape, strict=True)):
-            if k != d and a != b:
-                raise RuntimeError(
-                    f"Sizes of tensors must match except in dimension {d}. Expected size {a} "
-                    f"but got size {b} for tensor number {i} in the list."
-                )
-    return _cat_apply(*ts, dim=d)
-
-
-def concat(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
-    """Alias of :func:`cat`."""
-    return cat(tensors, dim)
-
-
-def concatenate(tensors: Sequence[Tensor], axis: int = 0) -> Tensor:
-    """Alias of :func:`cat` (NumPy's name and ``axis`` keyword)."""
-    return cat(tensors, axis)
-
-
-def _stack_rule(i: int) -> Callable[..., Any]:
-    def rule(g: Tensor, ans: Any, *xs: Any, dim: int = 0) -> Tensor:
-        return _select(g, dim=_axis(dim, g.ndim), index=i)
-
-    return rule
-
-
-_stack_op_fn = def_op(
-    "stack",
-    forward=lambda xp, *arrays, dim=0: xp.stack(arrays, axis=dim),
-    vjp=_stack_rule(0),
-    jvp="linear",
-    inputs=("tensors",),
-    params=(("dim", 0),),
-    save=None,
-    promote="binary",
-    method=False,
-    export=False,
-    backward_name="StackBackward0",
-    samples=lambda rng, dt: [
-        Sample((rand(rng, (2, 3), dt), rand(rng, (2, 3), dt)), {"dim": 0}),
-        Sample((rand(rng, (2, 3), dt), rand(rng, (2, 3), dt), rand(rng, (2, 3), dt)), {"dim": -1}),
-        Sample((rand(rng, (), dt), rand(rng, (), dt)), {"dim": 0}),
-    ],
-    ref=lambda *arrays, dim=0: np.stack(arrays, dim),
-    torch=lambda *ts, dim=0: __import__("torch").stack(ts, dim),
-    doc="Stack along a new dim ``dim``. The gradient of input i is ``g.select(dim, i)``.",
-)
-_STACK = TABLE["stack"]
-del _stack_op_fn
-
-
-def _stack_apply(*tensors: Any, dim: int = 0) -> Tensor:
-    _grow(_STACK, len(tensors), _stack_rule)
-    return apply(_STACK, tensors, {"dim": dim})
-
-
-_STACK.fn = _stack_apply
-
-
-def stack(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
-    """Stack tensors of equal shape along a new dim ``dim``.
-
-    Example:
-        >>> import ndgrad
-        >>> ndgrad.stack([ndgrad.zeros(2, 3), ndgrad.ones(2, 3)], dim=1).shape
-        ndgrad.Size([2, 2, 3])
-    """
-    ts = _tensor_list(tensors, "stack")
-    ref = tuple(ts[0].shape)
-    for i, t in enumerate(ts[1:], 1):
-        if tuple(t.shape) != ref:
-            raise RuntimeError(
-                f"stack expects each tensor to be equal size, but got {list(ref)} at entry 0 "
-                f"and {list(t.shape)} at entry {i}"
-            )
-    return _stack_apply(*ts, dim=wrap_dim(dim, len(ref), 1))
 
 
 # --------------------------------------------------------------------------------------------
@@ -1227,21 +767,13 @@ _FUNCS = {
     "unflatten": unflatten,
     "narrow": narrow,
     "select": select,
-    "split": split,
-    "split_with_sizes": split_with_sizes,
-    "chunk": chunk,
-    "unbind": unbind,
-    "cat": cat,
-    "concat": concat,
-    "concatenate": concatenate,
-    "stack": stack,
     "flip": flip,
     "fliplr": fliplr,
     "flipud": flipud,
     "t": t,
 }
-# Methods: every function but the ones that take a sequence of tensors, plus repeat.
-_METHODS = {k: f for k, f in _FUNCS.items() if k not in ("cat", "concat", "concatenate", "stack")}
+# Methods: every function, plus repeat (cat and stack, in join.py, take a sequence of tensors).
+_METHODS = dict(_FUNCS)
 _METHODS["repeat"] = repeat
 EXPORTS.update(_FUNCS)
 for _n, _f in _METHODS.items():
