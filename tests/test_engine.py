@@ -677,3 +677,18 @@ def test_forward_and_reverse_mode_agree():
     xr = ndgrad.tensor(x0, requires_grad=True)
     (xr.sin() * xr.exp()).sum().backward()
     assert jv == pytest.approx(float(np.dot(xr.grad.numpy(), v0)), rel=1e-12)
+
+
+def test_summing_gradients_in_the_engine_never_writes_into_a_users_tensor():
+    x = ndgrad.tensor([1.0, 2.0], requires_grad=True)
+    v = ndgrad.tensor([1.0, 10.0])
+    y = x * 1.0
+    z = y + y + y  # add passes the cotangent through unchanged, to both inputs
+    z.backward(v)
+    assert v.tolist() == [1.0, 10.0]
+    assert x.grad.tolist() == [3.0, 30.0]
+    x.grad = None
+    a = x.exp()
+    (a + a * 1.0).backward(v)  # two contributions for a: one is the user's v itself
+    assert v.tolist() == [1.0, 10.0]
+    np.testing.assert_allclose(x.grad.numpy(), 2 * np.exp([1.0, 2.0]) * [1.0, 10.0], rtol=1e-6)

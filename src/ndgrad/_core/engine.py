@@ -220,6 +220,7 @@ def _run(
         else:
             buffers[v] = prev + g
     captured: dict = {}
+    owned: set = set()  # vertices whose buffer array only the engine holds: summed in place
     get = buffers.get
     token = _GRAD.set(True if create_graph else 0)
     try:
@@ -271,6 +272,8 @@ def _run(
                         prev = get(e)
                         if prev is None:
                             buffers[e] = r
+                            if not create_graph and _fresh(r, g, ans, args):
+                                owned.add(e)
                             if type(e) is Node:
                                 if carry is None and not heap:
                                     carry = e
@@ -279,7 +282,7 @@ def _run(
                             else:
                                 leaves.append(e)
                         else:
-                            buffers[e] = prev + r
+                            buffers[e] = _add(prev, r, e, owned, create_graph)
             else:
                 i = 0
                 for e in v.next:
@@ -289,6 +292,8 @@ def _run(
                             prev = get(e)
                             if prev is None:
                                 buffers[e] = r
+                                if not create_graph and _fresh(r, g, ans, args):
+                                    owned.add(e)
                                 if type(e) is Node:
                                     if carry is None and not heap:
                                         carry = e
@@ -297,7 +302,7 @@ def _run(
                                 else:
                                     leaves.append(e)
                             else:
-                                buffers[e] = prev + r
+                                buffers[e] = _add(prev, r, e, owned, create_graph)
                     i += 1
             if not retain_graph and (v.saved is not None or v.ans is not None):
                 v.saved = FREED
@@ -422,6 +427,30 @@ def _meta(meta: tuple | None, i: int, g: Tensor) -> tuple:
     if meta is None:
         return (g._data.shape, g._data.dtype)
     return meta[i]
+
+
+def _fresh(r: Tensor, g: Tensor, ans: Any, args: Any) -> bool:
+    """True when a rule's result is a new NumPy array that nothing else refers to."""
+    d = r._data
+    if type(d) is not _ndarray or d.base is not None or not d.flags.writeable:
+        return False
+    if d is g._data or (ans is not None and d is ans._data):
+        return False
+    return all(not (isinstance(a, Tensor) and a._data is d) for a in args)
+
+
+def _add(prev: Tensor, r: Tensor, e: Any, owned: set, create_graph: bool) -> Tensor:
+    """``prev + r`` for a gradient buffer: in place when the engine owns ``prev``."""
+    if e in owned:
+        p = prev._data
+        d = r._data
+        if type(d) is _ndarray and d.shape == p.shape and d.dtype == p.dtype:
+            np.add(p, d, out=p)
+            return prev
+    out = prev + r
+    if not create_graph:
+        owned.add(e)  # a sum is a new array
+    return out
 
 
 def _retain(ref: Any, g: Tensor, create_graph: bool) -> None:
