@@ -283,7 +283,7 @@ def _run(
                                 leaves.append(e)
                         else:
                             buffers[e] = _add(prev, r, e, owned, create_graph)
-            else:
+            else:  # the same routing as above, per edge (inlined: this is the hottest loop)
                 i = 0
                 for e in v.next:
                     if e is not None and (need is None or e in need):
