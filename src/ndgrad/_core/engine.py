@@ -19,6 +19,7 @@ recorded, which is all that higher-order derivatives need.
 from __future__ import annotations
 
 from heapq import heappop, heappush, heappushpop
+from sys import getrefcount
 from typing import Any
 
 import numpy as np
@@ -220,7 +221,6 @@ def _run(
         else:
             buffers[v] = prev + g
     captured: dict = {}
-    owned: set = set()  # vertices whose buffer array only the engine holds: summed in place
     get = buffers.get
     token = _GRAD.set(True if create_graph else 0)
     try:
@@ -272,8 +272,6 @@ def _run(
                         prev = get(e)
                         if prev is None:
                             buffers[e] = r
-                            if not create_graph and _fresh(r, g, ans, args):
-                                owned.add(e)
                             if type(e) is Node:
                                 if carry is None and not heap:
                                     carry = e
@@ -282,7 +280,7 @@ def _run(
                             else:
                                 leaves.append(e)
                         else:
-                            buffers[e] = _add(prev, r, e, owned, create_graph)
+                            buffers[e] = _add(prev, r, create_graph)
             else:  # the same routing as above, per edge (inlined: this is the hottest loop)
                 i = 0
                 for e in v.next:
@@ -292,8 +290,6 @@ def _run(
                             prev = get(e)
                             if prev is None:
                                 buffers[e] = r
-                                if not create_graph and _fresh(r, g, ans, args):
-                                    owned.add(e)
                                 if type(e) is Node:
                                     if carry is None and not heap:
                                         carry = e
@@ -302,7 +298,7 @@ def _run(
                                 else:
                                     leaves.append(e)
                             else:
-                                buffers[e] = _add(prev, r, e, owned, create_graph)
+                                buffers[e] = _add(prev, r, create_graph)
                     i += 1
             if not retain_graph and (v.saved is not None or v.ans is not None):
                 v.saved = FREED
@@ -429,28 +425,29 @@ def _meta(meta: tuple | None, i: int, g: Tensor) -> tuple:
     return meta[i]
 
 
-def _fresh(r: Tensor, g: Tensor, ans: Any, args: Any) -> bool:
-    """True when a rule's result is a new NumPy array that nothing else refers to."""
+def _add(prev: Tensor, r: Tensor, create_graph: bool) -> Tensor:
+    """``prev + r`` for a gradient buffer, in place when nothing else refers to ``prev``.
+
+    The reference counts tell (as PyTorch's use counts do): the buffer, ``_run``'s local and this
+    frame hold ``prev``; only ``prev`` holds its array. Anything more (a user's tensor passed
+    through by an identity rule, a saved input, a view) and the sum goes to a new array.
+    """
+    p = prev._data
     d = r._data
-    if type(d) is not _ndarray or d.base is not None or not d.flags.writeable:
-        return False
-    if d is g._data or (ans is not None and d is ans._data):
-        return False
-    return all(not (isinstance(a, Tensor) and a._data is d) for a in args)
-
-
-def _add(prev: Tensor, r: Tensor, e: Any, owned: set, create_graph: bool) -> Tensor:
-    """``prev + r`` for a gradient buffer: in place when the engine owns ``prev``."""
-    if e in owned:
-        p = prev._data
-        d = r._data
-        if type(d) is _ndarray and d.shape == p.shape and d.dtype == p.dtype:
-            np.add(p, d, out=p)
-            return prev
-    out = prev + r
-    if not create_graph:
-        owned.add(e)  # a sum is a new array
-    return out
+    if (
+        not create_graph
+        and type(p) is _ndarray
+        and type(d) is _ndarray
+        and p.base is None
+        and p.shape == d.shape
+        and p.dtype == d.dtype
+        and p.flags.writeable
+        and getrefcount(prev) <= 4  # the buffer, _run's local, this frame, the call's argument
+        and getrefcount(p) <= 3  # prev._data, this local, the call's argument
+    ):
+        np.add(p, d, out=p)
+        return prev
+    return prev + r
 
 
 def _retain(ref: Any, g: Tensor, create_graph: bool) -> None:
