@@ -274,8 +274,8 @@ def apply(op: OpDef, args: Sequence[Any], params: dict = _EMPTY) -> Tensor:
     return res
 
 
-def _unary_fn(op: OpDef) -> Callable[[Any], Tensor]:
-    """The public function of a one-input op without params: a NumPy fast path, inlined.
+def _unary_fn(op: OpDef) -> Callable[..., Tensor]:
+    """The public function of a one-input op: a NumPy fast path, inlined.
 
     Anything unusual (another backend, a dtype to promote, a view op) takes ``apply``.
     """
@@ -288,14 +288,19 @@ def _unary_fn(op: OpDef) -> Callable[[Any], Tensor]:
     view = op.view
     fw_active = _fw.ACTIVE
 
-    def fn1(input: Any) -> Tensor:
-        a = input
+    def core(a: Any, params: dict) -> Tensor:
         if type(a) is not Tensor:
-            return apply(op, (a,))
+            return apply(op, (a,), params)
         da = a._data
         if type(da) is not _ndarray or (promote is not None and da.dtype.kind not in "fc"):
-            return apply(op, (a,))
-        out = fast(da) if fast is not None else forward(np, da)
+            return apply(op, (a,), params)
+        if params:
+            try:
+                out = forward(np, da, **params)
+            except ValueError as e:
+                raise _explain_forward_error(op, e, [da]) from e
+        else:
+            out = fast(da) if fast is not None else forward(np, da)
         if type(out) is not _ndarray:
             out = np.asarray(out)
         res = _new(Tensor)
@@ -323,7 +328,7 @@ def _unary_fn(op: OpDef) -> Callable[[Any], Tensor]:
             node.saved = saved
             node.vers = vers
             node.ans = out if save_ans else None
-            node.params = _EMPTY
+            node.params = params
             node.meta = meta
             node.x = None
             node.ans_vc = None
@@ -340,8 +345,20 @@ def _unary_fn(op: OpDef) -> Callable[[Any], Tensor]:
             res._vc = a._shared_vc()
             res._base = a._base if a._base is not None else a
         if fw_active[0]:
-            _fw.propagate(op, res, (a,), [a], _EMPTY)
+            _fw.propagate(op, res, (a,), [a], params)
         return res
+
+    if op.params:  # sum(x, dim=1), reshape(x, shape=...): parse, then the same fast path
+        parse = _parser(op)
+
+        def fn(*args: Any, **kwargs: Any) -> Tensor:
+            tens, params = parse(args, kwargs)
+            return core(tens[0], params)
+
+        return fn
+
+    def fn1(input: Any) -> Tensor:
+        return core(input, _EMPTY)
 
     return fn1
 
@@ -763,11 +780,10 @@ EXPORTS: dict[str, Callable[..., Any]] = {}
 
 def _make_fn(op: OpDef) -> Callable[..., Tensor]:
     n = len(op.inputs)
-    if not op.params:
-        if n == 1:
-            return _unary_fn(op)
-        if n == 2:
-            return _binary_fn(op)
+    if n == 1:
+        return _unary_fn(op)
+    if n == 2 and not op.params:
+        return _binary_fn(op)
 
     parse = _parser(op)
 
