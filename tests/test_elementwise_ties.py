@@ -276,3 +276,19 @@ def test_pow_gradient_with_respect_to_a_tensor_exponent_masks_zero_bases():
     y = ndgrad.tensor([2.0, 3.0], dtype=ndgrad.float64, requires_grad=True)
     (x**y).sum().backward()
     np.testing.assert_allclose(y.grad.numpy(), [0.0, 8.0 * np.log(2.0)])
+
+
+@pytest.mark.parametrize("exponent", [0, 1, 2, 2.0, 3])
+def test_pow_with_a_number_exponent_has_pytorchs_first_and_second_derivatives(exponent):
+    torch = pytest.importorskip("torch")
+    data = [-1.5, 0.0, 0.5, 2.0]
+    x = ndgrad.tensor(data, dtype=ndgrad.float64, requires_grad=True)
+    (g,) = ndgrad.autograd.grad((x**exponent).sum(), x, create_graph=True)
+    tx = torch.tensor(data, dtype=torch.float64, requires_grad=True)
+    (tg,) = torch.autograd.grad((tx**exponent).sum(), tx, create_graph=True)
+    np.testing.assert_allclose(g.detach().numpy(), tg.detach().numpy())
+    assert g.requires_grad == tg.requires_grad  # x**0: a constant gradient in both
+    if tg.requires_grad:
+        (h,) = ndgrad.autograd.grad(g.sum(), x, allow_unused=True, materialize_grads=True)
+        (th,) = torch.autograd.grad(tg.sum(), tx, allow_unused=True, materialize_grads=True)
+        np.testing.assert_allclose(h.numpy(), th.numpy())

@@ -108,8 +108,6 @@ def _pow_vjp_base(g: Tensor, ans: Any, x: Tensor, y: Any) -> Tensor:
     if isinstance(y, (int, float)):
         if y == 0:
             return g * 0.0
-        if y == 1:
-            return g
         if y == 2:  # the common square: 2x, without a pow
             return g * (x * 2.0)
         return g * (y * x ** (y - 1))
