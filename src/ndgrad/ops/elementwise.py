@@ -664,6 +664,10 @@ def _compare_samples(rng: np.random.Generator, dtype: Any) -> list:
     ]
 
 
+def _astype_like(xp: Any, a: Any, like: Any) -> Any:
+    return a.astype(like.dtype) if xp is np else xp.astype(a, like.dtype)
+
+
 def _zeros_like(g: Tensor) -> Tensor:
     from .._core.factories import zeros_like
 
@@ -684,7 +688,7 @@ def _def_compare(name: str, fwd: Any, ref: Any, symbol: str) -> Any:
     )
     def_op(
         name + "_",
-        forward=fwd,
+        forward=lambda xp, x, y: _astype_like(xp, fwd(xp, x, y), x),
         vjp=(lambda g, ans, x, y: _zeros_like(g), lambda g, ans, x, y: _zeros_like(g)),
         jvp="elementwise",
         inputs=("input", "other"),
@@ -692,7 +696,14 @@ def _def_compare(name: str, fwd: Any, ref: Any, symbol: str) -> Any:
         promote="binary",
         method=False,
         export=False,
-        doc=f"``input {symbol}= other`` written into input as 0/1 (zero gradient).",
+        # no exact ties (there the finite difference jumps), and x already of the broadcast shape,
+        # as an in-place op needs
+        samples=binary(shapes=(((3,), (3,)), ((2, 3), (3,)), ((2, 2), ()))),
+        ref=lambda x, y: np.asarray(ref(x, y)).astype(np.result_type(x, y)),
+        # PyTorch has only the in-place x.lt_(y): compare with it on a clone
+        torch=lambda x, y, _n=name: getattr(x.clone(), _n + "_")(y),
+        doc=f"``input {symbol} other`` as 0/1 in the inputs' dtype, with a zero gradient: what "
+        f"the in-place ``x.{name}_(y)`` computes and writes into ``x``.",
     )
     op = TABLE[name + "_"]
     attach_method(name + "_", lambda self, other: apply_inplace(op, self, (other,)))
@@ -875,7 +886,14 @@ to_dtype = def_op(
     method=False,
     export=False,
     backward_name="ToCopyBackward0",
-    fwd_check=False,
+    # a cast to the samples' own dtype (the template checks dtypes as given); casts between
+    # dtypes and their gradients are checked against PyTorch in tests/test_tensor.py
+    samples=lambda rng, dt: [
+        Sample((rand(rng, (2, 3), dt),), {"dtype": _dt.from_np_dtype(np.dtype(dt))}),
+        Sample((rand(rng, (), dt),), {"dtype": _dt.from_np_dtype(np.dtype(dt))}),
+    ],
+    ref=lambda x, dtype: x.astype(dtype.np),
+    torch=lambda x, dtype: x.to(getattr(__import__("torch"), dtype.name)),
 )
 
 
