@@ -278,3 +278,20 @@ def test_item_of_a_tensor_with_many_elements_says_how_many():
         lib.tensor([1.0, 2.0]).item()
 
     _raises_like_torch(f, match="2 elements", hint=r"tolist\(\)|index")
+
+
+@pytest.mark.parametrize(
+    ("cut", "words"),
+    [
+        (lambda x: x.long() * 2, "integer"),
+        (lambda x: x.detach() * 3, "detach()"),
+        (lambda x: ndgrad.no_grad()(lambda: x * 2)().exp() + 1, "no_grad()"),
+    ],
+)
+def test_backward_error_says_where_an_earlier_op_cut_the_chain(cut, words):
+    x = ndgrad.tensor([1.5, 2.5], requires_grad=True)
+    loss = cut(x).sum()  # the cut happened before the last op, not at it
+    with pytest.raises(RuntimeError, match="does not require grad") as info:
+        loss.backward()
+    assert words in str(info.value)
+    assert "hint:" in str(info.value)

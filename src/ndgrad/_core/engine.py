@@ -37,7 +37,16 @@ _ndarray = np.ndarray
 def _cut_hint(t: Tensor) -> str:
     reason = None if t._ext is None else t._ext.cut
     if reason:
-        return f" This tensor was cut from the graph: {reason}."
+        fix = (
+            "compute it outside the no_grad() block"
+            if "no_grad" in reason
+            else "use the tensor itself rather than .detach()"
+            if "detach" in reason
+            else "keep a floating dtype (an integer tensor has no gradient)"
+            if "integer" in reason
+            else "keep the computation in ndgrad ops"
+        )
+        return f" The chain from the leaves was cut upstream: {reason}. hint: {fix}."
     return (
         " hint: make sure a leaf has requires_grad=True, and that the chain from it was not cut by "
         "no_grad(), detach(), .item()/.tolist()/.numpy() followed by ndgrad.tensor(...), or a "

@@ -265,6 +265,11 @@ def apply(op: OpDef, args: Sequence[Any], params: dict = _EMPTY) -> Tensor:
                     res._x().inference = True
     else:
         res = make(out)
+        for t in tensors:  # remember where the chain was cut, for backward's error message
+            cut = _cut_of(t)
+            if cut:
+                res._x().cut = cut
+                break
     if op.view:
         src = tensors[0]
         res._vc = src._shared_vc()
@@ -341,6 +346,8 @@ def _unary_fn(op: OpDef) -> Callable[..., Tensor]:
             res._node = None
             if mode is False and a._requires_grad and diff:  # a user's no_grad()
                 _mark_cut(res)
+            elif a._ext is not None and a._ext.cut:  # remember where the chain was cut
+                res._x().cut = a._ext.cut
         if view:  # shares memory and the version counter with its base
             res._vc = a._shared_vc()
             res._base = a._base if a._base is not None else a
@@ -361,6 +368,13 @@ def _unary_fn(op: OpDef) -> Callable[..., Tensor]:
         return core(input, _EMPTY)
 
     return fn1
+
+
+def _cut_of(t: Tensor | None) -> str | None:
+    """Why ``t`` does not require grad although it came from one that did (None if unknown)."""
+    if t is None or t._ext is None:
+        return None
+    return t._ext.cut
 
 
 def _mark_cut(res: Tensor) -> None:
@@ -497,6 +511,10 @@ def _binary_fn(op: OpDef) -> Callable[[Any, Any], Tensor]:
             res._node = None
             if mode is False and rg and diff:  # a user's no_grad()
                 _mark_cut(res)
+            elif not rg:  # remember where the chain was cut, for backward's error message
+                cut = _cut_of(a if ta is Tensor else None) or _cut_of(b if tb is Tensor else None)
+                if cut:
+                    res._x().cut = cut
         if fw_active[0]:
             _fw.propagate(
                 op, res, (a, b), [a if ta is Tensor else None, b if tb is Tensor else None], _EMPTY
