@@ -292,9 +292,17 @@ def _run(
                             buffers[e] = _add(prev, r, create_graph)
             else:  # the same routing as above, per edge (inlined: this is the hottest loop)
                 i = 0
+                rules = op.vjp
+                plain = v.meta is None and not v.params and len(rules) >= len(v.next)
                 for e in v.next:
                     if e is not None and (need is None or e in need):
-                        r = _rule(v, i, g, ans, args)
+                        rule = rules[i] if plain else None
+                        if rule is None:
+                            r = _rule(v, i, g, ans, args)
+                        else:  # the common case, inline: See _rule
+                            r = rule(g, ans, *args)
+                            if r is not None and type(r) is not Tensor:
+                                r = _as_tensor(r)
                         if r is not None:
                             prev = get(e)
                             if prev is None:
