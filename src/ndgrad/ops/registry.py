@@ -511,7 +511,9 @@ def _binary_fn(op: OpDef) -> Callable[[Any, Any], Tensor]:
             res._node = None
             if mode is False and rg and diff:  # a user's no_grad()
                 _mark_cut(res)
-            elif not rg:  # remember where the chain was cut, for backward's error message
+            elif not rg and (  # remember where the chain was cut, for backward's error message
+                (ta is Tensor and a._ext is not None) or (tb is Tensor and b._ext is not None)
+            ):
                 cut = _cut_of(a if ta is Tensor else None) or _cut_of(b if tb is Tensor else None)
                 if cut:
                     res._x().cut = cut
