@@ -89,6 +89,20 @@ def _take_grads(params: list) -> list:
     return out
 
 
+def _training(lib: Any, params: list, lr: float, fwd_bwd: Callable[[], None]) -> Contender:
+    """An eager training step (forward, backward, SGD) and its gradient check, for ``lib``."""
+
+    def step() -> None:
+        fwd_bwd()
+        _sgd(lib, params, lr)
+
+    def grads() -> list:
+        fwd_bwd()
+        return _take_grads(params)
+
+    return Contender(step, grads)
+
+
 def _sgd(lib: Any, params: list, lr: float) -> None:
     with lib.no_grad():
         for p in params:
@@ -206,15 +220,7 @@ def small_mlp(rounds: int) -> Workload:
             loss = ((h1 @ w2 + b2 - target) ** 2).mean()
             loss.backward()
 
-        def step() -> None:
-            fwd_bwd()
-            _sgd(lib, params, lr)
-
-        def grads() -> list:
-            fwd_bwd()
-            return _take_grads(params)
-
-        return Contender(step, grads)
+        return _training(lib, params, lr, fwd_bwd)
 
     def hips() -> Contender:
         autograd, anp = _hips()
@@ -302,15 +308,7 @@ def large_mlp(rounds: int, quick: bool) -> Workload:
             loss = -(logp * target).sum() / n
             loss.backward()
 
-        def step() -> None:
-            fwd_bwd()
-            _sgd(lib, params, lr)
-
-        def grads() -> list:
-            fwd_bwd()
-            return _take_grads(params)
-
-        return Contender(step, grads)
+        return _training(lib, params, lr, fwd_bwd)
 
     def hips() -> Contender:
         autograd, anp = _hips()
