@@ -59,7 +59,16 @@ def to_args(s, pos, requires_grad=True, wrap=None):
 
 
 def call(op, args, kwargs):
-    return op.fn(*args, **kwargs)
+    """The op's result as one tensor: an op with several outputs gives its differentiable
+    outputs flattened and joined, so every check below sees each output's gradient."""
+    return joined(op, op.fn(*args, **kwargs), ndgrad)
+
+
+def joined(op, out, lib):
+    if not op.outputs:
+        return out
+    parts = [out[k].reshape(-1) for k in op.diff_outputs]
+    return parts[0] if len(parts) == 1 else lib.cat(parts)
 
 
 def value(op, s, pos, arrays):
@@ -84,6 +93,15 @@ def test_forward_matches_numpy_reference(op):
         pytest.skip(f"{op.name} declares no NumPy reference (compared with PyTorch instead)")
     for dtype, rtol in ((np.float64, 1e-12), (np.float32, 1e-5)):
         for s in samples(op, dtype):
+            if op.outputs:  # every output, the non-differentiable ones (indices) too
+                outs = op.fn(*to_args(s, (), False), **s.kwargs)
+                refs = op.ref(*s.args, **s.kwargs)
+                assert len(outs) == len(refs) == len(op.outputs), op.name
+                for o, r in zip(outs, refs):
+                    r = np.asarray(r)
+                    assert tuple(o.shape) == r.shape, (op.name, s.name)
+                    np.testing.assert_allclose(o.numpy(), r, rtol=rtol, atol=rtol, err_msg=op.name)
+                continue
             out = call(op, to_args(s, (), False), s.kwargs)
             ref = np.asarray(op.ref(*s.args, **s.kwargs))
             assert tuple(out.shape) == ref.shape, (op.name, s.name)
@@ -255,6 +273,12 @@ def test_values_and_gradients_equal_pytorch(op):
             else:
                 targs.append(a)
         tout = fn(*targs, **s.kwargs)
+        if op.outputs:  # the indices (and every output) equal PyTorch's too
+            for o, t in zip(op.fn(*args, **s.kwargs), tout):
+                np.testing.assert_allclose(
+                    o.detach().numpy(), t.detach().numpy(), rtol=1e-10, atol=1e-12, err_msg=op.name
+                )
+            tout = joined(op, tout, torch)
         np.testing.assert_allclose(
             out.detach().numpy(),
             tout.detach().numpy(),
@@ -324,3 +348,240 @@ def test_runs_on_array_api_strict(op):
             np.testing.assert_allclose(
                 np.asarray(a), b.numpy(), rtol=1e-12, atol=1e-12, err_msg=op.name
             )
+
+
+# --------------------------------------------------------------------------------------------
+# complex128: PyTorch's convention (See Note [Complex gradients] in ndgrad/ops/elementwise.py).
+# For a real loss L of z = x + iy the gradient is dL/dx + i dL/dy. A complex output weighted by
+# grad_output v stands for the loss L = sum(Re(conj(v) * out)); a real output for sum(v * out).
+# Each gradient is checked along a real and along an imaginary direction, as PyTorch's gradcheck
+# checks both the real and the imaginary perturbations.
+
+COMPLEX_OPS = [op for op in DIFF_OPS if op.complex]
+REAL_ONLY_OPS = [op for op in DIFF_OPS if not op.complex]
+
+
+def complex_samples(op, mixed=False):
+    """The record's float64 samples as complex128: x + iy, y from a second draw of the samples.
+
+    Positions to differentiate are fixed in ``Sample.grad``. ``mixed``: only the first of them
+    complex, the others stay real (a real input of a complex op), for ops that promote.
+    """
+    seed = zlib.crc32(op.name.encode())
+    re = op.samples(np.random.default_rng(seed), np.float64)
+    im = op.samples(np.random.default_rng(seed + 1), np.float64)
+    out = []
+    for s, t in zip(re, im):
+        pos = grad_positions(op, s)
+        if not pos or (mixed and len(pos) < 2):
+            continue
+        args = list(s.args)
+        for k, i in enumerate(pos):
+            if mixed and k > 0:
+                continue
+            assert t.args[i].shape == s.args[i].shape, (op.name, s.name)
+            z = s.args[i].astype(np.complex128)
+            z.imag = t.args[i]
+            args[i] = z
+        kwargs = {k: _complex_dtype(v) for k, v in s.kwargs.items()}
+        out.append(type(s)(tuple(args), kwargs, pos, s.name + (" mixed" if mixed else "")))
+    return out
+
+
+def _complex_dtype(v):
+    return v.to_complex() if isinstance(v, ndgrad.dtype) and v.is_floating_point else v
+
+
+def _draw(rng, shape, like_complex):
+    v = rng.standard_normal(shape)
+    return np.asarray(v + 1j * rng.standard_normal(shape) if like_complex else v)
+
+
+def complex_value(op, s, pos, arrays):
+    """The op's output at ``arrays`` (for the positions ``pos``), as a NumPy array, no graph."""
+    args = list(s.args)
+    for i, a in zip(pos, arrays):
+        args[i] = a
+    with ndgrad.no_grad():
+        out = call(
+            op, [ndgrad.tensor(a) if isinstance(a, np.ndarray) else a for a in args], s.kwargs
+        )
+    return out.numpy()
+
+
+def real_loss(v, out):
+    """sum(Re(conj(v) * out)): the real loss that grad_output ``v`` stands for."""
+    return float(np.sum(np.real(np.conj(v) * out)))
+
+
+def directions(rng, x):
+    """A real direction, and an imaginary one when ``x`` is complex."""
+    w = rng.standard_normal(x.shape)
+    if x.dtype.kind != "c":
+        return [w]
+    return [w, 1j * rng.standard_normal(x.shape)]
+
+
+def directional(g, u):
+    """The derivative of L along ``u`` from its gradient g = dL/dx + i dL/dy: Re(sum(conj(g) u))."""
+    return float(np.sum(np.real(np.conj(g) * u)))
+
+
+def complex_cases(op):
+    cases = complex_samples(op)
+    if op.promote in ("binary", "float"):
+        cases += complex_samples(op, mixed=True)
+    return cases
+
+
+@pytest.mark.parametrize("op", COMPLEX_OPS, ids=lambda o: o.name)
+def test_complex_gradients_match_finite_differences(op):
+    rng = np.random.default_rng(13)
+    cases = complex_cases(op)
+    assert cases, f"{op.name} declares complex=True but has no sample to differentiate"
+    for s in cases:
+        pos = s.grad
+        args = to_args(s, pos)
+        out = call(op, args, s.kwargs)
+        assert out.requires_grad, (op.name, s.name)
+        v = _draw(rng, tuple(out.shape), out.is_complex())
+        grads = ndgrad.autograd.grad(
+            out, [args[i] for i in pos], ndgrad.tensor(v), allow_unused=True, materialize_grads=True
+        )
+        base = [s.args[j] for j in pos]
+        for k, i in enumerate(pos):
+            x = s.args[i]
+            g = grads[k]
+            assert tuple(g.shape) == x.shape, (op.name, s.name, i)
+            assert g.dtype is args[i].dtype, (op.name, s.name, i, g.dtype)
+            for u in directions(rng, x):
+                plus = list(base)
+                minus = list(base)
+                plus[k] = np.asarray(x + EPS * u)
+                minus[k] = np.asarray(x - EPS * u)
+                num = real_loss(v, complex_value(op, s, pos, plus))
+                num = (num - real_loss(v, complex_value(op, s, pos, minus))) / (2 * EPS)
+                ana = directional(g.numpy(), u)
+                assert ana == pytest.approx(num, rel=tol(op, "rev", 1e-5), abs=1e-6), (
+                    op.name,
+                    s.name,
+                    i,
+                    "imaginary" if np.iscomplexobj(u) else "real",
+                )
+
+
+@pytest.mark.skipif(not HAVE_TORCH, reason="PyTorch is not installed (pip install '.[torch]')")
+@pytest.mark.parametrize(
+    "op", [o for o in COMPLEX_OPS if o.torch is not False], ids=lambda o: o.name
+)
+def test_complex_values_and_gradients_equal_pytorch(op):
+    import torch
+
+    fn = _torch_fn(op)
+    rng = np.random.default_rng(14)
+    for s in complex_cases(op):
+        pos = s.grad
+        args = to_args(s, pos)
+        out = call(op, args, s.kwargs)
+        targs = []
+        for i, a in enumerate(s.args):
+            if isinstance(a, np.ndarray):
+                t = torch.from_numpy(a.copy())
+                if i in pos:
+                    t.requires_grad_(True)
+                targs.append(t)
+            else:
+                targs.append(a)
+        tout = fn(*targs, **s.kwargs)
+        np.testing.assert_allclose(
+            out.detach().numpy(),
+            tout.detach().resolve_conj().numpy(),
+            rtol=1e-10,
+            atol=1e-12,
+            err_msg=f"{op.name} {s.name} forward",
+        )
+        assert str(out.dtype).split(".")[-1] == str(tout.dtype).split(".")[-1], op.name
+        v = _draw(rng, tuple(out.shape), out.is_complex())
+        ours = ndgrad.autograd.grad(
+            out, [args[i] for i in pos], ndgrad.tensor(v), allow_unused=True, materialize_grads=True
+        )
+        theirs = torch.autograd.grad(
+            tout,
+            [targs[i] for i in pos],
+            torch.from_numpy(v),
+            allow_unused=True,
+            materialize_grads=True,
+        )
+        for a, b, i in zip(ours, theirs, pos):
+            np.testing.assert_allclose(
+                a.numpy(),
+                b.resolve_conj().numpy(),
+                rtol=1e-9,
+                atol=1e-12,
+                err_msg=f"{op.name} {s.name} grad of input {i}",
+            )
+
+
+@pytest.mark.parametrize("op", [o for o in COMPLEX_OPS if o.second_order], ids=lambda o: o.name)
+def test_complex_second_order_matches_finite_differences(op):
+    """h(z) = Re(sum(conj(w) * grad(out, z, v))) is real: its gradient is checked as above."""
+    rng = np.random.default_rng(15)
+    for s in complex_cases(op):
+        pos = s.grad
+        args = to_args(s, pos)
+        out = call(op, args, s.kwargs)
+        v = ndgrad.tensor(_draw(rng, tuple(out.shape), out.is_complex()))
+        ws = [_draw(rng, s.args[i].shape, s.args[i].dtype.kind == "c") for i in pos]
+        inputs = [args[i] for i in pos]
+        g1 = ndgrad.autograd.grad(
+            out, inputs, v, create_graph=True, allow_unused=True, materialize_grads=True
+        )
+        h = sum((ndgrad.tensor(np.conj(w)) * g).real.sum() for g, w in zip(g1, ws))
+        if not h.requires_grad:  # a linear op: every second derivative is zero
+            continue
+        g2 = ndgrad.autograd.grad(h, inputs, allow_unused=True, materialize_grads=True)
+
+        def first(arrays, s=s, pos=pos, v=v, ws=ws):
+            a2 = list(s.args)
+            for i, arr in zip(pos, arrays):
+                a2[i] = arr
+            targs = to_args(type(s)(tuple(a2), s.kwargs, pos), pos)
+            o = call(op, targs, s.kwargs)
+            gs = ndgrad.autograd.grad(
+                o, [targs[i] for i in pos], v, allow_unused=True, materialize_grads=True
+            )
+            return sum(real_loss(w, g.numpy()) for g, w in zip(gs, ws))
+
+        base = [s.args[i] for i in pos]
+        for k, i in enumerate(pos):
+            for u in directions(rng, s.args[i]):
+                plus = list(base)
+                minus = list(base)
+                plus[k] = np.asarray(base[k] + EPS * u)
+                minus[k] = np.asarray(base[k] - EPS * u)
+                num = (first(plus) - first(minus)) / (2 * EPS)
+                ana = directional(g2[k].numpy(), u)
+                assert ana == pytest.approx(num, rel=tol(op, "second", 1e-4), abs=1e-5), (
+                    op.name,
+                    s.name,
+                    i,
+                    "imaginary" if np.iscomplexobj(u) else "real",
+                )
+
+
+@pytest.mark.parametrize("op", REAL_ONLY_OPS, ids=lambda o: o.name)
+def test_complex_inputs_of_ops_without_complex_rules_raise_naming_the_op(op):
+    """Until a record declares complex=True, recording its node for complex data raises."""
+    checked = 0
+    for s in complex_samples(op):
+        try:
+            with ndgrad.no_grad():
+                call(op, to_args(s, s.grad, requires_grad=False), s.kwargs)
+        except (RuntimeError, TypeError, ValueError):
+            continue  # the forward itself refuses complex data
+        args = to_args(s, s.grad)
+        with pytest.raises(RuntimeError, match=f"{op.name}: complex inputs are not supported"):
+            call(op, args, s.kwargs)
+        checked += 1
+    if not checked:
+        pytest.skip(f"{op.name}'s forward refuses complex inputs")

@@ -63,6 +63,17 @@ from ._core.grad_mode import (
     no_grad,
     set_grad_enabled,
 )
+from ._core.legacy import (
+    BoolTensor,
+    ByteTensor,
+    CharTensor,
+    DoubleTensor,
+    FloatTensor,
+    HalfTensor,
+    IntTensor,
+    LongTensor,
+    ShortTensor,
+)
 from ._core.printing import set_printoptions
 from ._core.tensor import Size, Tensor, device
 from .ops import EXPORTS as _EXPORTS
@@ -155,6 +166,15 @@ __all__ = [
     "cdouble",
     "is_tensor",
     "numel",
+    "FloatTensor",
+    "DoubleTensor",
+    "HalfTensor",
+    "LongTensor",
+    "IntTensor",
+    "ShortTensor",
+    "CharTensor",
+    "ByteTensor",
+    "BoolTensor",
     "__version__",
 ]
 __all__ += sorted(_EXPORTS)  # every op of the table: ndgrad.sin, ndgrad.matmul, ...

@@ -12,12 +12,48 @@ backends, otherwise a clear error naming the op and the backend.
 from __future__ import annotations
 
 import math
+import warnings
 from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 
-__all__ = ["namespace", "is_array", "extra", "backend_name", "to_numpy", "asarray"]
+__all__ = [
+    "namespace",
+    "is_array",
+    "extra",
+    "backend_name",
+    "to_numpy",
+    "asarray",
+    "CudaNotAvailableError",
+]
+
+# Note [Floating-point warnings]
+# PyTorch returns nan/inf silently for sqrt(-1), log(0), x / 0, exp(1000); NumPy warns
+# ("invalid value encountered in sqrt") and attributes the warning to the Python frame that called
+# the ufunc, which is one of ndgrad's own. So one filter, installed once at import, silences exactly
+# the floating-point warnings raised from ndgrad's modules, in forward and backward alike, at no
+# cost per op (``np.errstate`` around each op would cost about as much as the op). A user's own
+# ``np.sqrt(-1)`` still warns. A filter the user installs later in front of this one (e.g.
+# ``warnings.simplefilter("error")``) takes precedence, as Python's warnings always do.
+warnings.filterwarnings("ignore", category=RuntimeWarning, module=r"ndgrad(\.|$)")
+
+
+class CudaNotAvailableError(AssertionError, RuntimeError):
+    """Raised when a CUDA device is asked for and ndgrad has no GPU backend.
+
+    An ``AssertionError``, as PyTorch's "Torch not compiled with CUDA enabled", and a
+    ``RuntimeError`` for code written against earlier versions of ndgrad.
+    """
+
+
+def cuda_not_available() -> CudaNotAvailableError:
+    """The error for ``x.cuda()``, ``x.to("cuda")``, ``zeros(2, device="cuda")`` without a GPU."""
+    return CudaNotAvailableError(
+        "Torch not compiled with CUDA enabled: ndgrad was not built with a CUDA backend here "
+        "(CuPy is not installed or sees no GPU); hint: install CuPy on a machine with a GPU "
+        "(pip install cupy-cuda12x), or use device='cpu'"
+    )
 
 _NS: dict[type, Any] = {np.ndarray: np}
 
@@ -90,13 +126,28 @@ def asarray(xp: Any, a: Any) -> Any:
 _erf_vec = np.frompyfunc(math.erf, 1, 1)
 
 
-def _np_erf(x: np.ndarray) -> np.ndarray:
-    try:
-        from scipy.special import erf  # a faster ufunc, when SciPy happens to be installed
+def _erf_math(x: np.ndarray) -> np.ndarray:
+    """``erf`` elementwise through ``math.erf``: always an array of ``x``'s dtype, 0-d included.
 
-        return erf(x)
-    except ImportError:
-        return _erf_vec(x).astype(x.dtype, copy=False)
+    (``frompyfunc`` gives a bare Python float for a 0-d input, hence the ``asarray``.)
+    """
+    return np.asarray(_erf_vec(x), dtype=object).astype(x.dtype, copy=False)
+
+
+_ERF: list = []  # the erf in use, found on the first call: SciPy's ufunc, else _erf_math
+
+
+def _np_erf(x: np.ndarray) -> np.ndarray:
+    if not _ERF:
+        try:
+            from scipy.special import erf  # a faster ufunc, when SciPy happens to be installed
+        except ImportError:  # SciPy is optional: never a dependency of ndgrad
+            erf = None
+        _ERF.append(erf)
+    erf = _ERF[0]
+    if erf is None:
+        return _erf_math(x)
+    return np.asarray(erf(x), dtype=x.dtype)  # SciPy gives a NumPy scalar for a 0-d input
 
 
 _NUMPY_EXTRAS: dict[str, Callable[..., Any]] = {"erf": _np_erf, "einsum": np.einsum}

@@ -18,15 +18,16 @@ recorded, which is all that higher-order derivatives need.
 
 from __future__ import annotations
 
+import threading
 from heapq import heappop, heappush, heappushpop
-from sys import getrefcount
 from typing import Any
 
 import numpy as np
 
 from .. import _backend
 from .grad_mode import _GRAD
-from .node import FREED, Node, ShapeOnly
+from .node import FREED, OPS, Node, Output
+from .op_node import NONES, as_tensor, rule, unpack
 from .tensor import Tensor, _version_of, make
 
 __all__ = ["backward", "grad"]
@@ -91,9 +92,7 @@ def _roots(outputs: list, grads: list | None, who: str) -> list:
             g = make(xp.ones_like(t._data))
         else:
             if not isinstance(g, Tensor):
-                from ..ops.registry import to_tensor
-
-                g = to_tensor(g)
+                g = OPS.to_tensor(g)
             if tuple(g._data.shape) != tuple(t._data.shape):
                 raise RuntimeError(
                     f"Mismatch in shape: grad_output[{i}] has a shape of {g.shape} and "
@@ -101,52 +100,9 @@ def _roots(outputs: list, grads: list | None, who: str) -> list:
                     "component of the output, so it needs the output's shape"
                 )
             if g._data.dtype != t._data.dtype and t.dtype.is_floating_point:
-                g = g.to(t.dtype)
+                g = OPS.cast(g, t._data.dtype)
         roots.append((t._node if t._node is not None else t, g))
     return roots
-
-
-def _freed_error(node: Node) -> RuntimeError:
-    return RuntimeError(
-        "Trying to backward through the graph a second time (or directly access saved tensors "
-        "after they have already been freed). Saved intermediate values of the graph are freed "
-        "when you call .backward() or autograd.grad(). Specify retain_graph=True if you need to "
-        "backward through the graph a second time or if you need to access saved tensors after "
-        f"calling backward. (The freed node is {node.name()}.)"
-    )
-
-
-def _version_error(node: Node, i: int, t: Tensor, saved: int) -> RuntimeError:
-    return RuntimeError(
-        "one of the variables needed for gradient computation has been modified by an inplace "
-        f"operation: [{t.dtype} tensor of shape {list(t.shape)}], which is input {i} of "
-        f"{node.name()}, is at version {_version_of(t)}; expected version {saved} instead. "
-        "hint: use the out-of-place op (x = x * 2 rather than x *= 2) or clone() the tensor "
-        "before modifying it"
-    )
-
-
-def _unbroadcast(r: Tensor, shape: tuple) -> Tensor:
-    """Sum ``r`` over the dimensions broadcasting added, back to ``shape``."""
-    rshape = r._data.shape
-    lead = len(rshape) - len(shape)
-    kept = [lead + i for i, s in enumerate(shape) if s == 1 and rshape[lead + i] != 1]
-    if kept:
-        r = r.sum(dim=tuple(kept), keepdim=True)
-    if lead:  # the leading dimensions go without a reshape (a reshape would be a view)
-        r = r.sum(dim=tuple(range(lead)))
-    if r._data.shape != shape:
-        r = r.reshape(shape)
-    return r
-
-
-def _cast(r: Tensor, dt: Any) -> Tensor:
-    from . import dtypes as _dt
-
-    d = _dt.from_np_dtype(dt)
-    if d.is_floating_point or d.is_complex:
-        return r.to(d)
-    return r
 
 
 def _needed(roots: list, targets: set) -> set:
@@ -154,13 +110,18 @@ def _needed(roots: list, targets: set) -> set:
     seen: set = set()
     stack = [v for v, _ in roots]
     nodes = []
+    outs = []
     add = seen.add
     while stack:
         v = stack.pop()
         if v in seen:
             continue
         add(v)
-        if type(v) is Node:
+        t = type(v)
+        if t is Output:  # See Note [Outputs of multi-output nodes] in node.py
+            outs.append(v)
+            stack.append(v.node)
+        elif not isinstance(v, Tensor):
             nodes.append(v)
             nxt = v.next
             if v.pos >= 0:
@@ -169,20 +130,22 @@ def _needed(roots: list, targets: set) -> set:
                 for e in nxt:
                     if e is not None:
                         stack.append(e)
-    need = {v for v in targets if v in seen}
+    need = set()
+    for v in targets:
+        if v in seen:
+            need.add(v.node if type(v) is Output else v)
     nodes.sort(key=_seq)  # inputs before outputs: See Note [Sequence numbers]
     for v in nodes:
         if v in need:
             continue
         nxt = v.next
-        if v.pos >= 0:
-            if nxt in need:
+        for e in (nxt,) if v.pos >= 0 else nxt:
+            if e is not None and (e.node if type(e) is Output else e) in need:
                 need.add(v)
-        else:
-            for e in nxt:
-                if e is not None and e in need:
-                    need.add(v)
-                    break
+                break
+    for o in outs:
+        if o.node in need:
+            need.add(o)
     return need
 
 
@@ -201,11 +164,18 @@ def _run(
     """Run backward from ``roots``; return {vertex: grad} for the vertices in ``capture``.
 
     # Note [Sequence numbers]
-    Every Node takes a number from one counter when it is made, and its inputs' nodes existed
+    Every node takes a number from one counter when it is made, and its inputs' nodes existed
     before it, so numbers decrease along every path of the graph. Popping the largest number
     first from a heap therefore runs each node after all the nodes that send it a gradient, with
     no pass to count dependencies first. Leaves run last, once the heap is empty, so a leaf's hooks
     see its whole gradient.
+
+    # Note [Gradient buffers the engine owns]
+    A buffer may be summed in place only if nothing outside the engine can see its array. The
+    engine knows which buffers it allocated itself: the sums ``_add`` made (``owned``). A rule's
+    result may alias the incoming gradient, a user's tensor or a saved value (identity rules
+    return ``g`` itself), so it is never written; an owned buffer stops being owned the moment it
+    is handed to hooks and rules (popped).
     """
     targets = None
     if not accumulate:
@@ -215,20 +185,19 @@ def _run(
     need = _needed(roots, targets) if targets is not None else None
 
     buffers: dict = {}
+    owned: set = set()  # See Note [Gradient buffers the engine owns]
     borrowed = set()
     heap: list = []
     leaves: list = []
+    pending: set = set()  # multi-output nodes already on the heap
     for v, g in roots:
         borrowed.add(id(g._data))
         prev = buffers.get(v)
         if prev is None:
             buffers[v] = g
-            if type(v) is Node:
-                heappush(heap, (-v.seq, v))
-            else:
-                leaves.append(v)
+            _schedule(v, heap, leaves, pending)
         else:
-            buffers[v] = prev + g
+            buffers[v] = _add(prev, g, create_graph, owned)
     captured: dict = {}
     get = buffers.get
     token = _GRAD.set(True if create_graph else 0)
@@ -243,16 +212,29 @@ def _run(
             else:
                 v = carry
                 carry = None
+            if type(v) is not Node:  # a node of several outputs, or a custom Function's
+                res = _run_multi(v, buffers, owned, need, capture, captured, create_graph)
+                pending.discard(v)
+                for e, r in zip(v.next, res):
+                    if r is not None and e is not None and (need is None or e in need):
+                        prev = get(e)
+                        if prev is None:
+                            buffers[e] = r
+                            _schedule(e, heap, leaves, pending)
+                        else:
+                            buffers[e] = _add(prev, r, create_graph, owned)
+                if not retain_graph:
+                    v.release()
+                continue
             g = buffers.pop(v)
             if need is not None and v not in need:
                 continue
+            if owned:
+                owned.discard(g)
             x = v.x
             if x is not None:
                 if x.hooks:
-                    for h in list(x.hooks):
-                        r = h(g)
-                        if r is not None:
-                            g = r
+                    g = _run_hooks(x.hooks, g)
                 if x.retain is not None:
                     _retain(x.retain, g, create_graph)
             if capture is not None and v in capture:
@@ -260,10 +242,10 @@ def _run(
             op = v.op
             if v.saved is None and not op.stubs and not op.save_ans:  # add, neg, ...: no unpack
                 n = len(op.inputs) if v.pos >= 0 else len(v.next)
-                args = _NONES[n] if n < 16 else (None,) * n
+                args = NONES[n] if n < 16 else (None,) * n
                 ans = None
             else:
-                args, ans = _unpack(v, g, create_graph)
+                args, ans = unpack(v, g, create_graph)
             pos = v.pos
             if pos >= 0:  # one input takes a gradient: ``next`` is its edge
                 e = v.next
@@ -272,11 +254,11 @@ def _run(
                     rule = rules[pos] if pos < len(rules) else None
                     if rule is None or v.meta is not None:
                         r = _rule(v, pos, g, ans, args)
-                    else:  # the common case, inline: See _rule
+                    else:  # the common case, inline: See op_node.rule
                         params = v.params
                         r = rule(g, ans, *args, **params) if params else rule(g, ans, *args)
                         if r is not None and type(r) is not Tensor:
-                            r = _as_tensor(r)
+                            r = as_tensor(r)
                     if r is not None:
                         prev = get(e)
                         if prev is None:
@@ -287,9 +269,9 @@ def _run(
                                 else:
                                     heappush(heap, (-e.seq, e))
                             else:
-                                leaves.append(e)
+                                _schedule(e, heap, leaves, pending)
                         else:
-                            buffers[e] = _add(prev, r, create_graph)
+                            buffers[e] = _add(prev, r, create_graph, owned)
             else:  # the same routing as above, per edge (inlined: this is the hottest loop)
                 i = 0
                 rules = op.vjp
@@ -299,10 +281,10 @@ def _run(
                         rule = rules[i] if plain else None
                         if rule is None:
                             r = _rule(v, i, g, ans, args)
-                        else:  # the common case, inline: See _rule
+                        else:  # the common case, inline: See op_node.rule
                             r = rule(g, ans, *args)
                             if r is not None and type(r) is not Tensor:
-                                r = _as_tensor(r)
+                                r = as_tensor(r)
                         if r is not None:
                             prev = get(e)
                             if prev is None:
@@ -313,9 +295,9 @@ def _run(
                                     else:
                                         heappush(heap, (-e.seq, e))
                                 else:
-                                    leaves.append(e)
+                                    _schedule(e, heap, leaves, pending)
                             else:
-                                buffers[e] = _add(prev, r, create_graph)
+                                buffers[e] = _add(prev, r, create_graph, owned)
                     i += 1
             if not retain_graph and (v.saved is not None or v.ans is not None):
                 v.saved = FREED
@@ -324,10 +306,7 @@ def _run(
             g = buffers.pop(v)
             ext = v._ext
             if ext is not None and ext.hooks:
-                for h in list(ext.hooks):
-                    r = h(g)
-                    if r is not None:
-                        g = r
+                g = _run_hooks(ext.hooks, g)
             if capture is not None and v in capture:
                 captured[v] = g
             if accumulate and (accumulate_only is None or v in accumulate_only):
@@ -340,131 +319,112 @@ def _run(
     return captured
 
 
-def _unpack(v: Node, g: Tensor, create_graph: bool) -> tuple:
-    """The arguments and output the rules of ``v`` read, checked against in-place changes."""
-    op = v.op
-    saved = v.saved
-    if saved is FREED:
-        raise _freed_error(v)
-    meta = v.meta
-    if saved is not None:
-        if type(saved) is not tuple:  # a unary op saves its input bare
-            saved = (saved,)
-        vers = v.vers
-        i = 0
-        stub = False
-        for a in saved:
-            if isinstance(a, Tensor):
-                want = 0 if vers is None else vers[i]
-                vc = a._vc
-                if (0 if vc is None else vc[0]) != want:
-                    raise _version_error(v, i, a, want)
-            elif a is None:
-                stub = True
-            i += 1
-        args = saved
-        if stub and op.stubs:
-            args = [
-                ShapeOnly(_meta(meta, i, g))
-                if a is None and (meta is None or meta[i] is not None)
-                else a
-                for i, a in enumerate(saved)
-            ]
+def _schedule(e: Any, heap: list, leaves: list, pending: set) -> None:
+    """Put a vertex that just got its first gradient where the loop will find it."""
+    t = type(e)
+    if t is Node:
+        heappush(heap, (-e.seq, e))
+    elif t is Output:  # the buffer is per output; the node goes on the heap once
+        node = e.node
+        if node not in pending:
+            pending.add(node)
+            heappush(heap, (-node.seq, node))
     else:
-        n = len(op.inputs) if v.pos >= 0 else len(v.next)
-        if op.stubs:
-            edges = v.edges()
-            args = [
-                ShapeOnly(_meta(meta, i, g))
-                if (meta is None and edges[i] is not None) or (meta is not None and meta[i])
-                else None
-                for i in range(n)
-            ]
-        else:
-            args = _NONES[n] if n < 16 else (None,) * n
-    ans = None
-    if op.save_ans:
-        avc = v.ans_vc
-        if avc is not None and avc[0]:
-            raise RuntimeError(
-                "one of the variables needed for gradient computation has been modified by an "
-                f"inplace operation: [tensor of shape {list(v.ans.shape)}], which is output 0 of "
-                f"{v.name()}, is at version {avc[0]}; expected version 0 instead. hint: use the "
-                "out-of-place op (y = y + 1 rather than y += 1) or clone() the output first"
-            )
-        ans = make(v.ans, create_graph, v if create_graph else None)
-    return args, ans
+        leaves.append(e)
+
+
+def _run_multi(
+    v: Any,
+    buffers: dict,
+    owned: set,
+    need: set | None,
+    capture: dict | None,
+    captured: dict,
+    create_graph: bool,
+) -> Any:
+    """Gather one gradient per output of ``v``, run its hooks; return ``v.apply``'s gradients."""
+    grads = []
+    outx = v.outx
+    for k in range(v.nout):
+        o = Output(v, k)
+        g = buffers.pop(o, None)
+        if g is not None:
+            owned.discard(g)
+            x = outx[k]
+            if x is not None:
+                if x.hooks:
+                    g = _run_hooks(x.hooks, g)
+                if x.retain is not None:
+                    _retain(x.retain, g, create_graph)
+            if capture is not None and o in capture:
+                captured[o] = g
+        grads.append(g)
+    if need is not None and v not in need:
+        return ()
+    pre = None if v.x is None else v.x.hooks
+    if pre:
+        for h in list(pre):
+            r = h(tuple(grads))
+            if r is not None:
+                grads = list(r)
+    return v.apply(grads, create_graph)
+
+
+def _run_hooks(hooks: list, g: Tensor) -> Tensor:
+    """Run tensor hooks in order; a returned tensor replaces the gradient (checked as PyTorch)."""
+    for h in list(hooks):
+        r = h(g)
+        if r is not None:
+            if not isinstance(r, Tensor):
+                raise TypeError(
+                    f"expected Variable, but hook returned '{type(r).__name__}'; hint: a hook "
+                    "returns a tensor that replaces the gradient, or None to keep it"
+                )
+            if r._data.shape != g._data.shape:
+                raise RuntimeError(
+                    f"hook '{_hook_name(h)}' has changed the size of value: the gradient has "
+                    f"shape {tuple(g.shape)} but the hook returned shape {tuple(r.shape)}; "
+                    "hint: return a tensor of the gradient's shape"
+                )
+            if r._data.dtype != g._data.dtype:
+                raise RuntimeError(
+                    f"hook '{_hook_name(h)}' has changed the type of value (was {g.dtype} got "
+                    f"{r.dtype}); hint: return a tensor of the gradient's dtype, e.g. "
+                    f"r.to({g.dtype})"
+                )
+            g = r
+    return g
+
+
+def _hook_name(h: Any) -> str:
+    return getattr(h, "__name__", type(h).__name__)
 
 
 def _rule(v: Node, i: int, g: Tensor, ans: Any, args: Any) -> Tensor | None:
-    """The gradient for input ``i`` of ``v``, summed back to that input's shape and dtype."""
-    op = v.op
-    rules = op.vjp
-    rule = rules[i] if i < len(rules) else None
-    if rule is None:
-        raise NotImplementedError(
-            f"vjp of '{op.name}' with respect to input {i} is not implemented; hint: "
-            f"detach() that input if its gradient is not needed"
-        )
-    params = v.params
-    r = rule(g, ans, *args, **params) if params else rule(g, ans, *args)
-    if r is None:
-        return None
-    if type(r) is not Tensor:
-        r = _as_tensor(r)
-    meta = v.meta
-    if meta is not None:  # None: every input had the output's shape and dtype
-        shape, dt = meta[i]
-        d = r._data
-        if d.shape != shape:
-            r = _unbroadcast(r, shape)
-        if d.dtype != dt:
-            r = _cast(r, dt)
-    return r
+    return rule(v, i, g, ans, args)
 
 
-_NONES = [(None,) * k for k in range(16)]
+def _add(prev: Tensor, r: Tensor, create_graph: bool, owned: set) -> Tensor:
+    """``prev + r`` for a gradient buffer: in place into a buffer the engine owns.
 
-
-def _as_tensor(r: Any) -> Tensor:
-    """A rule's result as a Tensor (rules may return arrays or a Tensor subclass)."""
-    if isinstance(r, Tensor):
-        return r
-    from ..ops.registry import to_tensor
-
-    return to_tensor(r)
-
-
-def _meta(meta: tuple | None, i: int, g: Tensor) -> tuple:
-    """(shape, dtype) of input ``i``; ``meta`` None means: the output's, which ``g`` has."""
-    if meta is None:
-        return (g._data.shape, g._data.dtype)
-    return meta[i]
-
-
-def _add(prev: Tensor, r: Tensor, create_graph: bool) -> Tensor:
-    """``prev + r`` for a gradient buffer, in place when nothing else refers to ``prev``.
-
-    The reference counts tell (as PyTorch's use counts do): the buffer, ``_run``'s local and this
-    frame hold ``prev``; only ``prev`` holds its array. Anything more (a user's tensor passed
-    through by an identity rule, a saved input, a view) and the sum goes to a new array.
+    See Note [Gradient buffers the engine owns] in ``_run``.
     """
-    p = prev._data
-    d = r._data
-    if (
-        not create_graph
-        and type(p) is _ndarray
-        and type(d) is _ndarray
-        and p.base is None
-        and p.shape == d.shape
-        and p.dtype == d.dtype
-        and p.flags.writeable
-        and getrefcount(prev) <= 4  # the buffer, _run's local, this frame, the call's argument
-        and getrefcount(p) <= 3  # prev._data, this local, the call's argument
-    ):
-        np.add(p, d, out=p)
-        return prev
-    return prev + r
+    if not create_graph:
+        p = prev._data
+        d = r._data
+        if (
+            prev in owned
+            and type(p) is _ndarray
+            and type(d) is _ndarray
+            and p.shape == d.shape
+            and p.dtype == d.dtype
+        ):
+            np.add(p, d, out=p)
+            return prev
+        s = OPS.add(prev, r)
+        owned.add(s)
+        return s
+    return OPS.add(prev, r)
 
 
 def _retain(ref: Any, g: Tensor, create_graph: bool) -> None:
@@ -474,7 +434,7 @@ def _retain(ref: Any, g: Tensor, create_graph: bool) -> None:
     if t._grad is None:
         t._grad = g if create_graph else _copy(g)
     else:
-        t._grad = t._grad + g
+        t._grad = OPS.add(t._grad, g)
 
 
 def _copy(g: Tensor) -> Tensor:
@@ -484,10 +444,21 @@ def _copy(g: Tensor) -> Tensor:
     return make(_backend.namespace(d).asarray(d, copy=True))
 
 
+_ACCUMULATE_LOCK = threading.Lock()
+
+
 def _accumulate(leaf: Tensor, g: Tensor, create_graph: bool, borrowed: set) -> None:
-    """Add ``g`` into ``leaf.grad`` (in place when safe, as PyTorch's AccumulateGrad)."""
+    """Add ``g`` into ``leaf.grad`` (in place when safe, as PyTorch's AccumulateGrad).
+
+    Atomic per call: backward passes in several threads that share a leaf never lose an update.
+    """
+    with _ACCUMULATE_LOCK:
+        _accumulate_locked(leaf, g, create_graph, borrowed)
+
+
+def _accumulate_locked(leaf: Tensor, g: Tensor, create_graph: bool, borrowed: set) -> None:
     if create_graph:
-        leaf._grad = g if leaf._grad is None else leaf._grad + g
+        leaf._grad = g if leaf._grad is None else OPS.add(leaf._grad, g)
         return
     if g._requires_grad:
         g = make(g._data)
@@ -563,7 +534,27 @@ def grad(
     is_grads_batched: bool = False,
     materialize_grads: bool = False,
 ) -> tuple:
-    """Return d(outputs)/d(inputs) (weighted by ``grad_outputs``) without touching ``.grad``."""
+    """Return d(outputs)/d(inputs) (weighted by ``grad_outputs``) without touching ``.grad``.
+
+    ``is_grads_batched=True``: each of ``grad_outputs`` carries a leading batch dimension; the
+    result is one vector-Jacobian product per batch entry, stacked along a new first dimension
+    (one backward pass per entry).
+    """
+    if not only_inputs:
+        import warnings
+
+        warnings.warn(
+            "only_inputs argument is deprecated and is ignored now (defaults to True). To "
+            "accumulate gradient for other parts of the graph, please use "
+            "torch.autograd.backward.",
+            FutureWarning,
+            stacklevel=2,
+        )
+    if is_grads_batched:
+        return _batched_grad(
+            outputs, inputs, grad_outputs, retain_graph, create_graph, allow_unused,
+            materialize_grads,
+        )
     outs = _as_list(outputs)
     single = isinstance(inputs, Tensor)
     ins = _as_list(inputs)
@@ -609,3 +600,47 @@ def grad(
         result.append(g)
     del single
     return tuple(result)
+
+
+def _batched_grad(
+    outputs: Any,
+    inputs: Any,
+    grad_outputs: Any,
+    retain_graph: bool | None,
+    create_graph: bool,
+    allow_unused: bool | None,
+    materialize_grads: bool,
+) -> tuple:
+    """``grad(..., is_grads_batched=True)``: one backward per batch entry, results stacked."""
+    gos = _as_list(grad_outputs)
+    if not gos or any(g is None for g in gos):
+        raise RuntimeError(
+            "grad: is_grads_batched=True needs a batched gradient for every output; hint: pass "
+            "grad_outputs whose first dimension is the batch"
+        )
+    gos = [g if isinstance(g, Tensor) else OPS.to_tensor(g) for g in gos]
+    sizes = {int(g.shape[0]) if g.ndim else -1 for g in gos}
+    if len(sizes) != 1 or -1 in sizes:
+        raise RuntimeError(
+            "grad: with is_grads_batched=True every grad_output needs the same leading batch "
+            f"dimension; got shapes {[tuple(g.shape) for g in gos]}"
+        )
+    (n,) = sizes
+    keep = create_graph if retain_graph is None else retain_graph
+    rows = []
+    for b in range(n):
+        row = grad(
+            outputs,
+            inputs,
+            [make(g._data[b]) if not g._requires_grad else g[b] for g in gos],
+            retain_graph=True if b < n - 1 else keep,
+            create_graph=create_graph,
+            allow_unused=allow_unused,
+            materialize_grads=materialize_grads,
+        )
+        rows.append(row)
+    out = []
+    for k in range(len(rows[0]) if rows else 0):
+        col = [r[k] for r in rows]
+        out.append(None if any(c is None for c in col) else OPS.stack(col))
+    return tuple(out)

@@ -86,11 +86,7 @@ def _check_device(dev: Any) -> device:
         from ..cuda import is_available
 
         if not is_available():
-            raise RuntimeError(
-                "Torch not compiled with CUDA enabled: ndgrad has no GPU backend available here "
-                "(CuPy is not installed or sees no GPU). hint: use device='cpu', or install the "
-                "[cupy] extra on a machine with a GPU"
-            )
+            raise _backend.cuda_not_available()  # an AssertionError, as PyTorch's
     return d
 
 

@@ -19,10 +19,10 @@ from __future__ import annotations
 import contextlib
 import itertools
 import weakref
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
-__all__ = ["Node", "AccumulateGrad", "RemovableHandle"]
+__all__ = ["Node", "AccumulateGrad", "RemovableHandle", "Output", "MultiNode", "OPS"]
 
 
 class RemovableHandle:
@@ -156,15 +156,7 @@ class Node:
     @property
     def next_functions(self) -> tuple:
         """((node, 0), ...) for each argument, as in PyTorch; leaves show as AccumulateGrad."""
-        out = []
-        for e in self.edges():
-            if e is None:
-                out.append((None, 0))
-            elif isinstance(e, Node):
-                out.append((e, 0))
-            else:
-                out.append((AccumulateGrad.of(e), 0))
-        return tuple(out)
+        return tuple(_function_edge(e) for e in self.edges())
 
     def add_tensor_hook(self, hook: Callable) -> RemovableHandle:
         x = self._ext()
@@ -181,6 +173,149 @@ class Node:
             return None if r is None else r[0]
 
         return self.add_tensor_hook(tensor_hook)
+
+    @property
+    def metadata(self) -> dict:
+        return {}
+
+
+def _function_edge(e: Any) -> tuple:
+    """``(grad_fn, output_nr)`` of one edge, as ``next_functions`` reports it."""
+    if e is None:
+        return (None, 0)
+    t = type(e)
+    if t is Output:
+        return (e.node, e.nr)
+    if isinstance(e, (Node, MultiNode)):
+        return (e, 0)
+    return (AccumulateGrad.of(e), 0)
+
+
+class OpsInterface:
+    """What ``_core`` needs from the op layer, bound once by ``ops`` at import.
+
+    ``_core`` never imports ``ops`` and never calls the methods ``ops`` attaches to Tensor; the
+    few differentiable operations the engine performs on gradients go through these slots:
+    ``sum_to(g, shape)`` (sum a broadcast gradient back to an input's shape), ``cast(g, dtype)``,
+    ``add(a, b)``, ``to_tensor(obj)``, ``stack(tensors)`` and ``zeros_like(t)``.
+    """
+
+    __slots__ = ("sum_to", "cast", "add", "to_tensor", "stack", "zeros_like", "reshape")
+
+    def bind(self, **fns: Callable[..., Any]) -> None:
+        for k, v in fns.items():
+            setattr(self, k, v)
+
+
+OPS = OpsInterface()
+
+
+class Output:
+    """Output ``nr`` of a node with several outputs: what such an output tensor's ``_node`` holds.
+
+    # Note [Outputs of multi-output nodes]
+    ``sort``, ``max(x, dim)``, ``svd`` and custom Functions make one node with several outputs.
+    Each output tensor keeps an ``Output(node, nr)`` as its history, so every edge into such a
+    node names the output it came from (``next_functions`` reports ``(node, nr)``), and the engine
+    keeps one gradient buffer per output, keyed by the Output (equal and hashed by node and nr).
+    ``grad_fn`` of every output is the node itself. Tensor hooks and ``retain_grad`` of output
+    ``nr`` live in the node's per-output state (``node.outx[nr]``), so an Output holds nothing
+    but its two fields and the graph stays free of cycles.
+    """
+
+    __slots__ = ("node", "nr")
+
+    def __init__(self, node: Any, nr: int) -> None:
+        self.node = node
+        self.nr = nr
+
+    def __eq__(self, other: object) -> bool:
+        return type(other) is Output and other.node is self.node and other.nr == self.nr
+
+    def __hash__(self) -> int:
+        return hash((id(self.node), self.nr))
+
+    @property
+    def seq(self) -> int:
+        return self.node.seq
+
+    def name(self) -> str:
+        return self.node.name()
+
+    def _ext(self) -> _NodeExt:
+        outx = self.node.outx
+        x = outx[self.nr]
+        if x is None:
+            x = outx[self.nr] = _NodeExt()
+        return x
+
+    def add_tensor_hook(self, hook: Callable) -> RemovableHandle:
+        x = self._ext()
+        if x.hooks is None:
+            x.hooks = []
+        x.hooks.append(hook)
+        return RemovableHandle(x.hooks, hook)
+
+    def __repr__(self) -> str:
+        return f"<output {self.nr} of {self.node!r}>"
+
+
+class MultiNode:
+    """The protocol of every node the engine runs through ``apply`` (all but the table's Node).
+
+    ``seq`` (See Note [Sequence numbers] in engine.py), ``next`` (one edge per input: a Node, an
+    Output, a leaf Tensor or None), ``nout`` outputs with per-output hook state ``outx``,
+    ``apply(grads, create_graph) -> grads`` (one gradient per output in, None where none flowed;
+    one per input out, None where nothing flows), ``release()`` and ``name()``. Subclasses: the
+    table ops with several outputs (``OpNode``) and custom Functions (``autograd.function``).
+    """
+
+    __slots__ = ("seq", "next", "nout", "outx", "x", "pos", "__weakref__")
+
+    def __init__(self, nxt: tuple, nout: int) -> None:
+        self.seq = next(_SEQ)
+        self.next = nxt
+        self.nout = nout
+        self.outx: list = [None] * nout
+        self.x = None  # unused (per-output state is in outx); kept for a uniform node shape
+        self.pos = -1
+
+    def apply(self, grads: list, create_graph: bool) -> Sequence[Any]:  # pragma: no cover
+        raise NotImplementedError
+
+    def release(self) -> None:
+        """Drop what backward needed (after a backward without ``retain_graph``)."""
+
+    @property
+    def freed(self) -> bool:
+        return False
+
+    def name(self) -> str:
+        return type(self).__name__
+
+    def __repr__(self) -> str:
+        return f"<{self.name()} object at {hex(id(self))}>"
+
+    def edges(self) -> tuple:
+        return self.next
+
+    @property
+    def next_functions(self) -> tuple:
+        return tuple(_function_edge(e) for e in self.next)
+
+    def register_prehook(self, hook: Callable) -> RemovableHandle:
+        """``hook(grad_outputs) -> grad_outputs or None``, run before this node's rule."""
+        x = self._pre()
+        x.append(hook)
+        return RemovableHandle(x, hook)
+
+    def _pre(self) -> list:
+        x = self.x
+        if x is None:
+            x = self.x = _NodeExt()
+        if x.hooks is None:
+            x.hooks = []
+        return x.hooks
 
     @property
     def metadata(self) -> dict:

@@ -7,6 +7,7 @@ attached by the op table (``ndgrad.ops``); this file holds what is not an op.
 
 from __future__ import annotations
 
+import copy
 import warnings
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -16,7 +17,7 @@ import numpy as np
 from .. import _backend
 from . import dtypes as _dt
 from .grad_mode import grad_enabled
-from .node import AccumulateGrad, Node, RemovableHandle
+from .node import AccumulateGrad, Node, Output, RemovableHandle
 
 __all__ = ["Tensor", "make", "device", "Size"]
 
@@ -277,7 +278,16 @@ class Tensor:
 
     @property
     def grad_fn(self) -> Node | None:
-        return self._node
+        n = self._node
+        if type(n) is Output:  # See Note [Outputs of multi-output nodes] in node.py
+            return n.node
+        return n
+
+    @property
+    def output_nr(self) -> int:
+        """Which output of its ``grad_fn`` this tensor is (0 for single-output ops and leaves)."""
+        n = self._node
+        return n.nr if type(n) is Output else 0
 
     @property
     def is_leaf(self) -> bool:
@@ -455,11 +465,38 @@ class Tensor:
             )
         return _backend.to_numpy(self._data)
 
-    def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
-        a = _backend.to_numpy(self._data)
-        if dtype is not None:
-            a = a.astype(dtype, copy=False)
-        return a
+    def __array__(self, dtype: Any = None, copy: bool | None = None) -> np.ndarray:
+        """The data as a NumPy array, for ``np.asarray(t)`` and libraries that take arrays.
+
+        This is how matplotlib, pandas and SciPy see a tensor (``plt.plot(x.detach(), x.grad)``).
+        NumPy 2's ``copy=``: ``True`` always copies, ``None`` copies only when it must (another
+        dtype, another backend), ``False`` never copies and raises ``ValueError`` when it would
+        have to.
+
+        Example:
+            >>> import numpy as np, ndgrad
+            >>> np.asarray(ndgrad.tensor([1.0, 2.0]))
+            array([1., 2.], dtype=float32)
+        """
+        d = self._data
+        if type(d) is np.ndarray:
+            a, fresh = d, False
+        else:
+            if copy is False:
+                raise ValueError(
+                    "Unable to avoid copy while creating an array as requested: the tensor's data "
+                    f"lives on the {_backend.backend_name(_backend.namespace(d))} backend; "
+                    "hint: pass copy=None (np.asarray) to allow a copy to the host"
+                )
+            a, fresh = _backend.to_numpy(d), True
+        if dtype is not None and a.dtype != np.dtype(dtype):
+            if copy is False:
+                raise ValueError(
+                    f"Unable to avoid copy while creating an array as requested: the tensor is "
+                    f"{self.dtype}, not {np.dtype(dtype)}; hint: pass copy=None to allow the cast"
+                )
+            return a.astype(dtype)
+        return a.copy() if copy and not fresh else a
 
     def __len__(self) -> int:
         if self._data.ndim == 0:
@@ -473,10 +510,14 @@ class Tensor:
 
     def _one(self, kind: str) -> Any:
         if self.numel() != 1:
-            raise RuntimeError(
-                "Boolean value of Tensor with more than one value is ambiguous"
-                if kind == "bool"
-                else "only one element tensors can be converted to Python scalars"
+            if kind == "bool":  # PyTorch's classes: RuntimeError for bool(), ValueError otherwise
+                raise RuntimeError(
+                    "Boolean value of Tensor with more than one value is ambiguous; hint: use "
+                    ".any() or .all(), or compare one element"
+                )
+            raise ValueError(
+                f"only one element tensors can be converted to Python scalars; hint: this tensor "
+                f"has {self.numel()} elements: index one first (x[0]) or use .tolist()"
             )
         return self.item()
 
@@ -503,23 +544,41 @@ class Tensor:
         return tensor_repr(self)
 
     def __deepcopy__(self, memo: dict) -> Tensor:
+        """``copy.deepcopy(t)`` of a leaf: new memory, the same ``requires_grad`` and ``.grad``.
+
+        As in PyTorch, a non-leaf raises, and tensors that shared memory (a view and its base)
+        still share it in the copy when they are copied together.
+        """
         if self._node is not None:
             raise RuntimeError(
                 "Only Tensors created explicitly by the user (graph leaves) support the deepcopy "
-                "protocol at the moment."
+                "protocol at the moment. hint: deepcopy x.detach() (then .requires_grad_() if "
+                "needed), or make the copy from the leaves"
             )
-        xp = _backend.namespace(self._data)
-        t = make(xp.asarray(self._data, copy=True), self._requires_grad)
+        view = _view_parts(self)
+        if view is not None and view[0]._node is None:
+            t = _rebuild_view(copy.deepcopy(view[0], memo), *view[1:], self._requires_grad)
+        else:
+            xp = _backend.namespace(self._data)
+            t = make(xp.asarray(self._data, copy=True), self._requires_grad)
         if self._grad is not None:
-            t._grad = make(xp.asarray(self._grad._data, copy=True))
+            t._grad = copy.deepcopy(self._grad, memo)
         memo[id(self)] = t
         return t
 
     def __reduce_ex__(self, proto: int) -> Any:
-        raise TypeError(
-            "ndgrad tensors are not pickled (pickle can run code); "
-            "hint: use ndgrad.save / ndgrad.load or x.numpy()"
-        )
+        """Pickling (``pickle``, ``copy.copy``, ``multiprocessing``, joblib), as in PyTorch.
+
+        A tensor pickles as its array (NumPy's own pickling) and ``requires_grad``; history and
+        ``.grad`` are not kept, so a tensor that was computed loads as a leaf (PyTorch does the
+        same). A view pickles as its base plus where it lies in the base, so tensors that shared
+        memory share it again after loading from one pickle. Unpickling can run code: read files
+        you did not write with ``ndgrad.load``, which never unpickles.
+        """
+        view = _view_parts(self)
+        if view is not None:
+            return (_rebuild_view, (*view, self._requires_grad))
+        return (_rebuild_tensor, (self._data, self._requires_grad))
 
     def is_inference(self) -> bool:
         """True for tensors made inside ``inference_mode()``."""
@@ -528,6 +587,76 @@ class Tensor:
     @property
     def name(self) -> str | None:
         return None if self._ext is None else self._ext.name
+
+    def cuda(
+        self, device: Any = None, non_blocking: bool = False, memory_format: Any = None
+    ) -> Tensor:
+        """A copy on the GPU; without a GPU backend, PyTorch's "not compiled with CUDA" error.
+
+        The error is an ``AssertionError``, as PyTorch's (and also a ``RuntimeError``).
+        """
+        from .factories import _check_device
+
+        if isinstance(device, int):
+            device = f"cuda:{device}"
+        d = _check_device("cuda" if device is None else device)  # raises without a GPU
+        if d.type != "cuda":
+            raise RuntimeError(f"Invalid device, must be cuda device, got {d}")
+        if d == self.device:  # pragma: no cover - needs a GPU backend
+            return self
+        raise NotImplementedError(  # pragma: no cover - needs a GPU backend
+            "moving tensors between devices comes with the GPU backend"
+        )
+
+
+# --------------------------------------------------------------------------------------------
+# Pickling: module-level functions, so that a pickle names them (ndgrad._core.tensor._rebuild_*).
+
+
+def _rebuild_tensor(data: Any, requires_grad: bool = False) -> Tensor:
+    """A leaf tensor around an unpickled array (the inverse of ``Tensor.__reduce_ex__``)."""
+    t = make(data)
+    if requires_grad:
+        t.requires_grad_(True)
+    return t
+
+
+def _view_parts(t: Tensor) -> tuple | None:
+    """``(base, byte offset, dtype, shape, strides, writeable)`` of a NumPy view in its base."""
+    base = t._base
+    if base is None:
+        return None
+    d, bd = t._data, base._data
+    if (
+        type(d) is not np.ndarray
+        or type(bd) is not np.ndarray
+        or not bd.flags.c_contiguous
+        or d.dtype.hasobject
+        or d.size == 0
+    ):
+        return None
+    lo, hi = np.lib.array_utils.byte_bounds(d)
+    blo, bhi = np.lib.array_utils.byte_bounds(bd)
+    if lo < blo or hi > bhi:  # base.data was replaced since: the view no longer lies in it
+        return None
+    offset = d.__array_interface__["data"][0] - blo
+    return base, offset, d.dtype, d.shape, d.strides, bool(d.flags.writeable)
+
+
+def _rebuild_view(
+    base: Tensor,
+    offset: int,
+    dtype: np.dtype,
+    shape: tuple,
+    strides: tuple,
+    writeable: bool,
+    requires_grad: bool,
+) -> Tensor:
+    """A leaf that shares ``base``'s memory, as the pickled view did (PyTorch's storage sharing)."""
+    a = np.ndarray(shape, dtype=dtype, buffer=base._data, offset=offset, strides=strides)
+    if not writeable:
+        a.flags.writeable = False
+    return _rebuild_tensor(a, requires_grad)
 
 
 def _leaf_flag_error(requires_grad: bool) -> RuntimeError:

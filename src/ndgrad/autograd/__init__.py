@@ -10,6 +10,7 @@ from .._core.grad_mode import (
     no_grad,
     set_grad_enabled,
 )
+from .._core.legacy import Variable
 from . import forward_ad
 
 __all__ = [
@@ -21,4 +22,5 @@ __all__ = [
     "set_grad_enabled",
     "is_grad_enabled",
     "inference_mode",
+    "Variable",
 ]

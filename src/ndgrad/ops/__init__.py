@@ -1,16 +1,22 @@
 """The op table. Importing this package registers every op and attaches the Tensor methods."""
 
 from . import (  # noqa: F401  (registration)
+    blas,
     einsum,
     elementwise,
     indexing,
+    inplace,
     join,
     linalg,
     nn_ops,
+    pointwise,
     reduction,
+    scatter,
     shape,
+    sorting,
     views,
 )
+from . import _bind  # noqa: F401, E402  (binds what _core needs: See OpsInterface)
 from .registry import EXPORTS, TABLE, OpDef, Sample, def_op
 
 __all__ = ["EXPORTS", "TABLE", "OpDef", "Sample", "def_op"]

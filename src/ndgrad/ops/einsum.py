@@ -19,6 +19,7 @@ import numpy as np
 
 from .. import _backend
 from .._core.tensor import Tensor
+from .elementwise import _cj
 from .linalg import _PY_SCALARS, _SCALAR_NAME, _dname, _fail, _same_dtype_hint
 from .registry import EXPORTS, TABLE, Sample, apply, def_op, to_tensor
 from .samples import rand
@@ -239,7 +240,8 @@ def _einsum_rule(i: int) -> Callable[..., Tensor]:
         uniq = "".join(dict.fromkeys(mine))
         rest = [(s, o) for j, (s, o) in enumerate(zip(ins, ops, strict=True)) if j != i]
         keep = "".join(c for c in uniq if c in out or any(c in s for s, _ in rest))
-        r = einsum(",".join([out] + [s for s, _ in rest]) + "->" + keep, g, *[o for _, o in rest])
+        others = [_cj(o) for _, o in rest]  # conjugated for complex: See Note [Complex gradients]
+        r = einsum(",".join([out] + [s for s, _ in rest]) + "->" + keep, g, *others)
         sizes = _label_sizes(ins, [o.shape for o in ops])
         rs = tuple(r.shape)
         r = r.reshape(tuple(rs[keep.index(c)] if c in keep else 1 for c in uniq))
@@ -318,6 +320,7 @@ def_op(
     export=False,
     samples=_einsum_samples,
     ref=_einsum_ref,
+    complex=True,
     doc="Einstein summation; see ndgrad.einsum.",
 )
 
@@ -477,6 +480,7 @@ _einsum_embed = def_op(
     ],
     ref=_einsum_embed_ref,
     torch=_einsum_embed_torch,
+    complex=True,
     doc="Place an array on diagonals: ``'ij->iji'`` gives out[i, j, k] = x[i, j] if k == i else "
     "0 (the transpose of einsum's diagonal, ``'iji->ij'``, which is its vjp).",
 )

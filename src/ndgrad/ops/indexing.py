@@ -218,6 +218,7 @@ def _torch_key(idx: tuple) -> tuple:
 
 _getitem_op = def_op(
     "getitem",
+    complex=True,  # linear: no conjugation
     forward=lambda xp, x, *, idx: x[idx],
     vjp=_getitem_vjp,
     jvp="linear",
@@ -275,6 +276,7 @@ def _index_samples(rng: np.random.Generator, dt: Any) -> list:
 
 _index_op = def_op(
     "index",
+    complex=True,  # linear: no conjugation
     forward=_index_fwd,
     vjp=_getitem_vjp,
     jvp="linear",
@@ -391,6 +393,7 @@ def _gather_vjp(g: Tensor, ans: Any, x: Any, index: Tensor, *, dim: int) -> Tens
 
 _gather = def_op(
     "gather",
+    complex=True,  # linear: no conjugation
     forward=_gather_fwd,
     vjp=(_gather_vjp, None),
     jvp="linear",
@@ -499,6 +502,7 @@ def _scatter_add_src_vjp(
 
 _scatter_add = def_op(
     "scatter_add",
+    complex=True,  # linear: no conjugation
     forward=_scatter_add_fwd,
     vjp=(lambda g, ans, x, index, src, *, dim: g, None, _scatter_add_src_vjp),
     jvp="linear",
@@ -552,6 +556,7 @@ def _index_select_fwd(xp: Any, x: Any, index: Any, *, dim: int) -> Any:
 
 _index_select = def_op(
     "index_select",
+    complex=True,  # linear: no conjugation
     forward=_index_select_fwd,
     vjp=(
         lambda g, ans, x, index, *, dim: index_backward(
@@ -631,6 +636,7 @@ def _masked_fill_fwd(xp: Any, x: Any, mask: Any, value: Any) -> Any:
 
 _masked_fill = def_op(
     "masked_fill",
+    complex=True,  # linear: no conjugation
     forward=_masked_fill_fwd,
     vjp=(
         lambda g, ans, x, mask, value: where(mask, 0.0, g),

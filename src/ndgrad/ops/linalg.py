@@ -28,6 +28,7 @@ import numpy as np
 
 from .._core import dtypes as _dt
 from .._core.tensor import Tensor
+from .elementwise import _cj
 from .registry import EXPORTS, Sample, def_op
 from .samples import rand
 
@@ -245,12 +246,21 @@ _swap_last2 = def_op(
     samples=_cases((((2, 3),), {}), (((2, 3, 4),), {})),
     ref=lambda x: np.swapaxes(x, -1, -2),
     torch=lambda x: x.mT,
+    complex=True,
     doc="The last two dimensions swapped (a view). Its vjp is the same swap of ``g``.",
 )
 
 
 # --------------------------------------------------------------------------------------------
 # matmul and its fixed-rank forms.
+#
+# Note [What a product saves]
+# The gradient for one operand of a product reads only the other operand (and the first one's
+# shape), so each saves only what the operands that require grad need, as PyTorch: in
+# ``y = a @ w`` with only ``a`` requiring grad, ``a`` is not saved, and modifying it in place
+# afterwards does not make backward fail.
+
+_BILINEAR = ((1,), (0,))
 
 
 def _product(xp: Any, a: Any, b: Any, ranks: tuple | None, check: Callable[..., None]) -> Any:
@@ -288,10 +298,11 @@ def _lift_g(g: Tensor, da: int, db: int) -> Tensor:
 
 def _matmul_vjp_input(g: Tensor, ans: Any, a: Tensor, b: Tensor) -> Tensor:
     # d/dA (A @ B) . g = g @ B^T, with 1-D operands seen as (1, k) on the left, (k, 1) on the right
+    # (B^H for complex: See Note [Complex gradients] in elementwise.py)
     if a.ndim == 1 and b.ndim == 1:
-        return g * b
+        return g * _cj(b)
     bt = b.reshape(1, b.shape[0]) if b.ndim == 1 else _swap_last2(b)
-    r = matmul(_lift_g(g, a.ndim, b.ndim), bt)
+    r = matmul(_lift_g(g, a.ndim, b.ndim), _cj(bt))
     if a.ndim == 1:  # (..., 1, k) -> (..., k); the engine sums the batch dimensions
         rs = tuple(r.shape)
         r = r.reshape(rs[:-2] + rs[-1:])
@@ -299,15 +310,15 @@ def _matmul_vjp_input(g: Tensor, ans: Any, a: Tensor, b: Tensor) -> Tensor:
 
 
 def _matmul_vjp_other(g: Tensor, ans: Any, a: Tensor, b: Tensor) -> Tensor:
-    # d/dB (A @ B) . g = A^T @ g
+    # d/dB (A @ B) . g = A^T @ g (A^H for complex)
     if a.ndim == 1 and b.ndim == 1:
-        return g * a
+        return g * _cj(a)
     if a.ndim >= 3 and b.ndim <= 2:  # fold the batch into rows, as PyTorch: one product, no
         rows = math.prod(a.shape[:-1])  # batch of partial results for the engine to sum
         g2 = g.reshape(rows) if b.ndim == 1 else g.reshape(rows, g.shape[-1])
-        return matmul(_swap_last2(a.reshape(rows, a.shape[-1])), g2)
+        return matmul(_cj(_swap_last2(a.reshape(rows, a.shape[-1]))), g2)
     at = a.reshape(a.shape[0], 1) if a.ndim == 1 else _swap_last2(a)
-    r = matmul(at, _lift_g(g, a.ndim, b.ndim))
+    r = matmul(_cj(at), _lift_g(g, a.ndim, b.ndim))
     if b.ndim == 1:  # (..., k, 1) -> (..., k)
         r = r.reshape(tuple(r.shape)[:-1])
     return r
@@ -335,8 +346,10 @@ matmul = def_op(
     vjp=(_matmul_vjp_input, _matmul_vjp_other),
     jvp="bilinear",
     inputs=("input", "other"),
+    save_for=_BILINEAR,  # See Note [What a product saves]
     samples=_matmul_samples,
     ref=np.matmul,
+    complex=True,
     doc="Matrix product with PyTorch's rules: 1-D x 1-D is a dot product; a 1-D operand is "
     "seen as a row (left) or column (right) that is removed again; more than 2-D is a batch "
     "of matrices whose batch dimensions broadcast. d/dA = g @ B^T, d/dB = A^T @ g.",
@@ -368,11 +381,16 @@ def _mm_fwd(xp: Any, a: Any, b: Any) -> Any:
 mm = def_op(
     "mm",
     forward=_mm_fwd,
-    vjp=(lambda g, ans, a, b: mm(g, _swap_last2(b)), lambda g, ans, a, b: mm(_swap_last2(a), g)),
+    vjp=(
+        lambda g, ans, a, b: mm(g, _cj(_swap_last2(b))),
+        lambda g, ans, a, b: mm(_cj(_swap_last2(a)), g),
+    ),
     jvp="bilinear",
     inputs=("input", "mat2"),
+    save_for=_BILINEAR,  # See Note [What a product saves]
     samples=_cases((((2, 3), (3, 4)), {}), (((1, 3), (3, 1)), {}), (((3, 3), (3, 3)), {})),
     ref=np.matmul,
+    complex=True,
     doc="Product of two matrices (2-D only). d/dA = g @ B^T, d/dB = A^T @ g.",
 )
 
@@ -402,11 +420,16 @@ def _bmm_fwd(xp: Any, a: Any, b: Any) -> Any:
 bmm = def_op(
     "bmm",
     forward=_bmm_fwd,
-    vjp=(lambda g, ans, a, b: bmm(g, _swap_last2(b)), lambda g, ans, a, b: bmm(_swap_last2(a), g)),
+    vjp=(
+        lambda g, ans, a, b: bmm(g, _cj(_swap_last2(b))),
+        lambda g, ans, a, b: bmm(_cj(_swap_last2(a)), g),
+    ),
     jvp="bilinear",
     inputs=("input", "mat2"),
+    save_for=_BILINEAR,  # See Note [What a product saves]
     samples=_cases((((2, 2, 3), (2, 3, 4)), {}), (((1, 3, 1), (1, 1, 2)), {})),
     ref=np.matmul,
+    complex=True,
     doc="Batched matrix product of (b, n, m) and (b, m, p) tensors (3-D only, no broadcasting). "
     "d/dA = g @ B^T, d/dB = A^T @ g per batch.",
 )
@@ -430,12 +453,42 @@ def _dot_fwd(xp: Any, a: Any, b: Any) -> Any:
 dot = def_op(
     "dot",
     forward=_dot_fwd,
-    vjp=(lambda g, ans, a, b: g * b, lambda g, ans, a, b: g * a),
+    vjp=(lambda g, ans, a, b: g * _cj(b), lambda g, ans, a, b: g * _cj(a)),
     jvp="bilinear",
     inputs=("input", "tensor"),
+    save_for=_BILINEAR,  # See Note [What a product saves]
     samples=_cases((((3,), (3,)), {}), (((1,), (1,)), {})),
     ref=np.dot,
+    complex=True,
     doc="Inner product of two 1-D tensors. d/da = g b, d/db = g a.",
+)
+
+
+def _vdot_fwd(xp: Any, a: Any, b: Any) -> Any:
+    _tensor_arg("vdot", "input", 1, a)
+    _tensor_arg("vdot", "other", 2, b)
+    if a.ndim != 1 or b.ndim != 1:
+        raise _fail(
+            f"1D tensors expected, but got {a.ndim}D and {b.ndim}D tensors",
+            "vdot takes two vectors; use (a.conj() * b).sum() for other shapes",
+        )
+    _dot_check(a.shape[0], b.shape[0], _dname(a), _dname(b))
+    return xp.matmul(xp.conj(a), b)
+
+
+vdot = def_op(
+    "vdot",
+    forward=_vdot_fwd,
+    # out = sum conj(a) b: anti-holomorphic in a (gradient b conj(g)), holomorphic in b
+    # (gradient g conj(conj(a)) = g a). See Note [Complex gradients] in elementwise.py.
+    vjp=(lambda g, ans, a, b: b * _cj(g), lambda g, ans, a, b: g * a),
+    jvp="bilinear",
+    inputs=("input", "other"),
+    samples=_cases((((3,), (3,)), {}), (((1,), (1,)), {})),
+    ref=np.vdot,
+    complex=True,
+    doc="Inner product conj(a) . b of two 1-D tensors (the first conjugated). d/da = b conj(g), "
+    "d/db = g a.",
 )
 
 
@@ -458,11 +511,16 @@ def _mv_fwd(xp: Any, m: Any, v: Any) -> Any:
 mv = def_op(
     "mv",
     forward=_mv_fwd,
-    vjp=(lambda g, ans, m, v: outer(g, v), lambda g, ans, m, v: mv(_swap_last2(m), g)),
+    vjp=(
+        lambda g, ans, m, v: outer(g, _cj(v)),
+        lambda g, ans, m, v: mv(_cj(_swap_last2(m)), g),
+    ),
     jvp="bilinear",
     inputs=("input", "vec"),
+    save_for=_BILINEAR,  # See Note [What a product saves]
     samples=_cases((((2, 3), (3,)), {}), (((1, 4), (4,)), {})),
     ref=np.matmul,
+    complex=True,
     doc="Matrix-vector product. d/dM = outer(g, v), d/dv = M^T g.",
 )
 
@@ -485,14 +543,16 @@ outer = def_op(
     forward=_outer_fwd,
     # through mul and sum, which promote: the saved inputs may differ in dtype from g
     vjp=(
-        lambda g, ans, a, b: (g * b.reshape(1, b.shape[0])).sum(1),
-        lambda g, ans, a, b: (g * a.reshape(a.shape[0], 1)).sum(0),
+        lambda g, ans, a, b: (g * _cj(b.reshape(1, b.shape[0]))).sum(1),
+        lambda g, ans, a, b: (g * _cj(a.reshape(a.shape[0], 1))).sum(0),
     ),
     jvp="bilinear",
     inputs=("input", "vec2"),
+    save_for=_BILINEAR,  # See Note [What a product saves]
     promote="binary",
     samples=_cases((((3,), (2,)), {}), (((1,), (4,)), {})),
     ref=np.outer,
+    complex=True,
     doc="Outer product a b^T of two vectors (dtypes promote, as in PyTorch). d/da = g b, "
     "d/db = g^T a.",
 )
@@ -531,6 +591,7 @@ tril = def_op(
     inplace=True,
     samples=_TRI_SAMPLES,
     ref=lambda x, diagonal=0: np.tril(x, diagonal),
+    complex=True,
     doc="Lower triangle (on and below ``diagonal``) of the last two dimensions, zeros elsewhere. "
     "Linear: the vjp is tril of ``g``.",
 )
@@ -545,6 +606,7 @@ triu = def_op(
     inplace=True,
     samples=_TRI_SAMPLES,
     ref=lambda x, diagonal=0: np.triu(x, diagonal),
+    complex=True,
     doc="Upper triangle (on and above ``diagonal``) of the last two dimensions, zeros elsewhere. "
     "Linear: the vjp is triu of ``g``.",
 )
@@ -604,6 +666,7 @@ _diag_embed = def_op(
     ],
     ref=_embed_ref,
     torch=_embed_torch,
+    complex=True,
     doc="A rows x cols matrix of zeros with the vector on diagonal ``offset`` (the transpose of "
     "diag on a rectangular matrix). Linear: the vjp is diag(g, offset).",
 )
@@ -645,6 +708,7 @@ diag = def_op(
         (((2, 3),), {"diagonal": 3}),
     ),
     ref=lambda x, diagonal=0: np.diag(x, diagonal),
+    complex=True,
     doc="1-D input: a square matrix with the vector on diagonal ``diagonal``; 2-D input: that "
     "diagonal as a vector (a copy). Linear: each case's vjp is the other case.",
 )
@@ -681,6 +745,7 @@ trace = def_op(
     save=None,
     samples=_cases((((3, 3),), {}), (((2, 4),), {}), (((4, 2),), {})),
     ref=np.trace,
+    complex=True,
     doc="Sum of the main diagonal of a 2-D tensor (rectangular allowed). d/dx = g on the "
     "diagonal, 0 elsewhere.",
 )

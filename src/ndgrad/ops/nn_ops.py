@@ -7,15 +7,18 @@ it in one fused formula. The helpers for ``dim`` and dtypes are reduction.py's.
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
 
+from .._core import dtypes as _dt
 from .._core.tensor import Tensor
 from .reduction import (
     _axes,
     _cast,
     _contract,
+    _dtype,
     _is_float,
     _one_dim,
     _require_dim,
@@ -95,18 +98,48 @@ def _softmax_input(xp: Any, x: Any, dim: Any, dtype: Any, op: str) -> tuple:
             f"\"{op}_lastdim_kernel_impl\" not implemented for '{_tname(x)}'; hint: convert "
             "first, e.g. x.float(), or pass dtype=ndgrad.float32"
         )
-    return x - xp.max(x, axis=d, keepdims=True), d
+    return x, d
 
 
+def _half(x: Any) -> bool:
+    return _dtype(x) is _dt.float16
+
+
+# float16 is computed in float32 and rounded once, as PyTorch's CPU kernels do (forward and
+# backward): accumulating the sums in half loses digits PyTorch keeps.
 def _softmax_fwd(xp: Any, x: Any, *, dim: Any = None, dtype: Any = None) -> Any:
-    s, d = _softmax_input(xp, x, dim, dtype, "softmax")
-    e = xp.exp(s)
+    x, d = _softmax_input(xp, x, dim, dtype, "softmax")
+    if _half(x):
+        return _cast(xp, _softmax_fwd(xp, _cast(xp, x, _dt.float32), dim=dim), _dt.float16)
+    if math.prod(x.shape) == 0:  # no max to subtract: the empty result, as PyTorch
+        return xp.exp(x)
+    e = xp.exp(x - xp.max(x, axis=d, keepdims=True))
     return e / xp.sum(e, axis=d, keepdims=True)
 
 
 def _log_softmax_fwd(xp: Any, x: Any, *, dim: Any = None, dtype: Any = None) -> Any:
-    s, d = _softmax_input(xp, x, dim, dtype, "log_softmax")
-    return s - xp.log(xp.sum(xp.exp(s), axis=d, keepdims=True))
+    x, d = _softmax_input(xp, x, dim, dtype, "log_softmax")
+    if math.prod(x.shape) == 0:
+        return xp.exp(x)
+    half = _half(x)
+    if half:
+        x = _cast(xp, x, _dt.float32)
+    s = x - xp.max(x, axis=d, keepdims=True)
+    lse = xp.log(xp.sum(xp.exp(s), axis=d, keepdims=True))
+    if half:  # PyTorch rounds log(sum) to half before the subtraction (float32 otherwise)
+        return _cast(xp, s - _cast(xp, _cast(xp, lse, _dt.float16), _dt.float32), _dt.float16)
+    return s - lse
+
+
+def _in_float32(rule: Any) -> Any:
+    """``rule`` evaluated in float32 when ``g`` is float16, its result rounded back once."""
+
+    def wrapped(g: Tensor, ans: Tensor, x: Any, **params: Any) -> Tensor:
+        if g.dtype is not _dt.float16:
+            return rule(g, ans, x, **params)
+        return rule(g.to(_dt.float32), ans.to(_dt.float32), x, **params).to(_dt.float16)
+
+    return wrapped
 
 
 def _softmax_vjp(g: Tensor, ans: Tensor, x: Any, *, dim: Any = None, dtype: Any = None) -> Tensor:
@@ -153,7 +186,7 @@ def _softmax_ref(x: np.ndarray, dim: int) -> np.ndarray:
 softmax = def_op(
     "softmax",
     forward=_softmax_fwd,
-    vjp=_softmax_vjp,
+    vjp=_in_float32(_softmax_vjp),
     jvp=_softmax_jvp,
     params=(("dim", None), ("dtype", None)),
     save="ans",
@@ -166,7 +199,7 @@ softmax = def_op(
 log_softmax = def_op(
     "log_softmax",
     forward=_log_softmax_fwd,
-    vjp=_log_softmax_vjp,
+    vjp=_in_float32(_log_softmax_vjp),
     jvp=_log_softmax_jvp,
     params=(("dim", None), ("dtype", None)),
     save="ans",

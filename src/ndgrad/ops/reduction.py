@@ -9,8 +9,10 @@ so the jvp is the same partial contracted with the tangent: ``sum(partial * x_t,
 
 # Note [Ties in max and min]
 PyTorch, followed here:
-* ``max(x)``/``min(x)`` (no dim), ``amax``/``amin``: the gradient is split evenly among the
-  elements equal to the result (``evenly_distribute_backward``; NaN results select the NaNs);
+* ``max(x)``/``min(x)`` (no dim): the gradient is split evenly among the elements equal to the
+  result (``evenly_distribute_backward``; a NaN result selects the NaNs);
+* ``amax``/``amin``: split evenly among the elements equal to the result too, but a NaN result
+  equals nothing, so its whole slice gets a NaN gradient (``g / count * mask`` with count 0);
 * ``max(x, dim)``/``min(x, dim)``: the gradient goes only to the returned index (the first
   extremum along ``dim``), like a ``gather`` of the indices;
 * ``norm(x, inf)``: like ``amax(abs(x))``, split evenly among ties, times ``sign(x)``.
@@ -20,8 +22,6 @@ from __future__ import annotations
 
 import builtins
 import math
-from collections import namedtuple
-from types import SimpleNamespace
 from typing import Any
 
 import numpy as np
@@ -29,7 +29,7 @@ import numpy as np
 from .. import _backend
 from .._core import dtypes as _dt
 from .._core.tensor import Tensor
-from .registry import EXPORTS, Sample, attach_method, def_op
+from .registry import EXPORTS, RETURN_TYPES, TABLE, Sample, _make_fn, attach_method, def_op
 from .samples import distinct, rand
 
 _inf = math.inf
@@ -202,6 +202,45 @@ def _contract(partial: Tensor, x_t: Tensor, dim: Any, keepdim: bool) -> Tensor:
 
 # --------------------------------------------------------------------------------------------
 # sum, mean
+#
+# Note [Overloads and backward names]
+# PyTorch names a node after the overload that made it: ``x.sum()`` records SumBackward0, any
+# call that passes ``dim`` (even ``dim=None``) SumBackward1; the same for mean and prod. The
+# ``dim`` overload is a twin record (``_sum_dim``: the same fields, its own backward name and
+# samples), and the public function picks one by whether ``dim`` was passed.
+
+
+def _dim_overload(fn: Any, backward_name: str, samples: Any) -> Any:
+    """Register the ``dim`` twin of ``fn``'s record; return the public function choosing one.
+
+    See Note [Overloads and backward names].
+    """
+    import dataclasses
+
+    op = TABLE[fn.__name__]
+    twin = dataclasses.replace(
+        op, name=f"_{op.name}_dim", backward_name=backward_name, samples=samples
+    )
+    TABLE[twin.name] = twin
+    by_dim = twin.fn = _make_fn(twin)
+    by_dim.__name__ = by_dim.__qualname__ = twin.name
+
+    def public(input: Any, *args: Any, **kwargs: Any) -> Tensor:
+        if args or "dim" in kwargs:
+            return by_dim(input, *args, **kwargs)
+        return fn(input, **kwargs)
+
+    public.__name__ = public.__qualname__ = op.name
+    public.__doc__ = fn.__doc__
+    public.__wrapped__ = fn  # the signature that help() and inspect show
+    EXPORTS[op.name] = public
+    attach_method(op.name, public)
+    return public
+
+
+def _with_dim(samples: Any) -> Any:
+    """The samples of ``samples`` that pass ``dim``."""
+    return lambda rng, dtype: [s for s in samples(rng, dtype) if "dim" in s.kwargs]
 
 
 def _sum_fwd(xp: Any, x: Any, *, dim: Any = None, keepdim: bool = False, dtype: Any = None) -> Any:
@@ -236,8 +275,10 @@ sum = def_op(  # noqa: A001 - PyTorch's name
     save=None,
     samples=_sum_samples,
     ref=lambda x, dim=None, keepdim=False: np.sum(x, axis=dim, keepdims=keepdim),
+    complex=True,
     doc="Sum over ``dim`` (all by default). d/dx_i = 1: the gradient is ``g`` expanded back.",
 )
+sum = _dim_overload(sum, "SumBackward1", _with_dim(_sum_samples))  # noqa: A001
 
 
 def _mean_fwd(xp: Any, x: Any, *, dim: Any = None, keepdim: bool = False, dtype: Any = None) -> Any:
@@ -269,8 +310,10 @@ mean = def_op(
     save=None,
     samples=_sum_samples,
     ref=lambda x, dim=None, keepdim=False: np.mean(x, axis=dim, keepdims=keepdim),
+    complex=True,
     doc="Mean over ``dim`` (all by default); floating inputs only, as PyTorch. d/dx_i = 1/n.",
 )
+mean = _dim_overload(mean, "MeanBackward1", _with_dim(_sum_samples))
 
 # --------------------------------------------------------------------------------------------
 # prod
@@ -310,7 +353,12 @@ def _prod_partial(ans: Tensor, x: Tensor, dim: Any, keepdim: bool) -> Tensor:
 def _prod_vjp(
     g: Tensor, ans: Tensor, x: Tensor, *, dim: Any = None, keepdim: bool = False, dtype: Any = None
 ) -> Tensor:
-    return expand_back(g, x.shape, dim, keepdim) * _prod_partial(ans, x, dim, keepdim)
+    partial = _prod_partial(ans, x, dim, keepdim)
+    if partial.dtype.is_complex:  # See Note [Complex gradients] in elementwise.py
+        from . import elementwise as _ew
+
+        partial = _ew._conj(partial)
+    return expand_back(g, x.shape, dim, keepdim) * partial
 
 
 def _prod_jvp(
@@ -350,17 +398,16 @@ prod = def_op(
     save="both",
     samples=_prod_samples,
     ref=lambda x, dim=None, keepdim=False: np.prod(x, axis=dim, keepdims=keepdim),
+    complex=True,
     doc="Product over one ``dim`` (all by default). d/dx_i = product of the others (also when "
     "x_i or another element is 0, as PyTorch).",
 )
+prod = _dim_overload(prod, "ProdBackward1", _with_dim(_prod_samples))
 
 # --------------------------------------------------------------------------------------------
 # max, min, amax, amin, argmax, argmin. See Note [Ties in max and min].
 
-return_types = SimpleNamespace(
-    max=namedtuple("max", ["values", "indices"], module="ndgrad.return_types"),
-    min=namedtuple("min", ["values", "indices"], module="ndgrad.return_types"),
-)
+return_types = RETURN_TYPES  # filled by the records with several outputs (ops/sorting.py)
 
 
 # The one-hot of argmax along dim, as its own (non-differentiable) op: built from the backend's
@@ -445,71 +492,31 @@ def _def_extremes(name: str, largest: bool) -> tuple:
         "See Note [Ties in max and min].",
     )
 
-    # ---- max(x, dim): the values; the gradient goes to the returned index.
-    def dim_fwd(xp: Any, x: Any, *, dim: Any = None, keepdim: bool = False) -> Any:
-        d = _one_dim(dim, x.ndim, name)
-        _check_nonempty(x, dim, name)
-        return red(xp)(x, axis=d, keepdims=keepdim)
-
-    def dim_mask(x: Tensor, dim: Any) -> Tensor:
-        return _arg_mask(x, dim=dim, largest=largest)
-
-    def dim_vjp(
-        g: Tensor, ans: Any, x: Tensor, *, dim: Any = None, keepdim: bool = False
-    ) -> Tensor:
-        return _where(dim_mask(x, dim), expand_back(g, x.shape, dim, keepdim), 0.0)
-
-    def dim_jvp(
-        tangents: tuple, ans: Any, x: Tensor, *, dim: Any = None, keepdim: bool = False
-    ) -> Tensor:
-        return sum(_where(dim_mask(x, dim), tangents[0], 0.0), dim, keepdim)
-
-    def dim_torch(x: Any, dim: Any, keepdim: bool = False) -> Any:
-        import torch
-
-        return getattr(torch, name)(x, dim, keepdim).values
-
-    by_dim = def_op(
-        f"_{name}_dim",
-        forward=dim_fwd,
-        vjp=dim_vjp,
-        jvp=dim_jvp,
-        params=(("dim", None), ("keepdim", False)),
-        save=(0,),
-        method=False,
-        export=False,
-        backward_name=f"{camel}Backward0",
-        samples=lambda rng, dt: [
-            Sample((distinct(rng, (2, 3), dt),), {"dim": 1}),
-            Sample((distinct(rng, (2, 3, 4), dt),), {"dim": -1, "keepdim": True}),
-            Sample((distinct(rng, (3, 2), dt),), {"dim": 0}),
-            Sample((distinct(rng, (), dt),), {"dim": 0}),
-        ],
-        ref=np_red,
-        torch=dim_torch,
-        doc=f"The values of ``{name}(x, dim)``; the gradient goes to the returned index.",
-    )
-
     # ---- amax(x, dim=()): the gradient split evenly among the ties of each slice.
     def a_fwd(xp: Any, x: Any, *, dim: Any = (), keepdim: bool = False) -> Any:
         axes = _axes(dim, x.ndim)
         _check_nonempty(x, dim, f"a{name}")
         return red(xp)(x, axis=axes, keepdims=keepdim)
 
-    def a_mask(ans: Tensor, x: Tensor, dim: Any, keepdim: bool) -> tuple:
-        mask = _eq(x, expand_back(ans, x.shape, dim, keepdim))
-        count = sum(mask.to(x.dtype), dim, True)
-        return mask, count
+    # PyTorch's rule is g / count * mask with mask = (x == result): a NaN result matches no
+    # element, so count is 0 and the whole slice gets NaN (unlike max(x), which picks the NaNs).
+    # The count is made safe (1 for 0) and the NaN put back with where: no 0/0 warnings.
+    def a_mask(ans: Tensor, x: Tensor, dim: Any, keepdim: bool) -> Tensor:
+        return _eq(x, expand_back(ans, x.shape, dim, keepdim)).to(x.dtype)
+
+    def a_share(num: Tensor, count: Tensor) -> Tensor:
+        none = _eq(count, 0)
+        return _where(none, math.nan, num / _safe(count, none))
 
     def a_vjp(g: Tensor, ans: Tensor, x: Tensor, *, dim: Any = (), keepdim: bool = False) -> Tensor:
-        mask, count = a_mask(ans, x, dim, keepdim)
-        return _where(mask, expand_back(g, x.shape, dim, keepdim) / count, 0.0)
+        mask = a_mask(ans, x, dim, keepdim)
+        return a_share(expand_back(g, x.shape, dim, keepdim), sum(mask, dim, True)) * mask
 
     def a_jvp(
         tangents: tuple, ans: Tensor, x: Tensor, *, dim: Any = (), keepdim: bool = False
     ) -> Tensor:
-        mask, count = a_mask(ans, x, dim, keepdim)
-        return sum(_where(mask, tangents[0] / count, 0.0), dim, keepdim)
+        mask = a_mask(ans, x, dim, keepdim)
+        return a_share(sum(tangents[0] * mask, dim, keepdim), sum(mask, dim, keepdim))
 
     amax = def_op(
         f"a{name}",
@@ -532,7 +539,12 @@ def _def_extremes(name: str, largest: bool) -> tuple:
     # ---- argmax: int64 indices, no gradient.
     def arg_fwd(xp: Any, x: Any, *, dim: Any = None, keepdim: bool = False) -> Any:
         if dim is None:
-            _check_nonempty(x, None, f"arg{name}")
+            if len(x.shape) and math.prod(x.shape) == 0:  # PyTorch: IndexError here (max: Runtime)
+                raise IndexError(
+                    f"arg{name}(): Expected reduction dim to be specified for input.numel() == 0."
+                    f" hint: pass dim=..., or check that the tensor (shape {tuple(x.shape)}) is "
+                    "not empty"
+                )
             out = (xp.argmax if largest else xp.argmin)(x, axis=None, keepdims=keepdim)
         else:
             d = _one_dim(dim, x.ndim, f"arg{name}")
@@ -566,7 +578,6 @@ def _def_extremes(name: str, largest: bool) -> tuple:
     )
 
     # ---- the public max(): three signatures, as PyTorch.
-    result = getattr(return_types, name)
 
     def public(
         input: Any,
@@ -581,17 +592,18 @@ def _def_extremes(name: str, largest: bool) -> tuple:
             return getattr(_ew, f"{name}imum")(input, dim if other is None else other)
         if dim is None:
             return whole(input)
-        return result(by_dim(input, dim, keepdim), argmax(input, dim, keepdim))
+        return DIM_VARIANTS[name](input, dim, keepdim)  # one op, two outputs: ops/sorting.py
 
     public.__name__ = public.__qualname__ = name
     public.__doc__ = whole.__doc__
     EXPORTS[name] = public
     attach_method(name, public)
-    return public, whole, by_dim, amax, argmax
+    return public, whole, amax, argmax
 
 
-max, _max_all, _max_dim, amax, argmax = _def_extremes("max", True)  # noqa: A001
-min, _min_all, _min_dim, amin, argmin = _def_extremes("min", False)  # noqa: A001
+DIM_VARIANTS: dict = {}  # "max"/"min" -> the (values, indices) op, declared in sorting.py
+max, _max_all, amax, argmax = _def_extremes("max", True)  # noqa: A001
+min, _min_all, amin, argmin = _def_extremes("min", False)  # noqa: A001
 
 # --------------------------------------------------------------------------------------------
 # var, std
@@ -992,8 +1004,10 @@ cumsum = def_op(
     forward=_cumsum_fwd,
     vjp=lambda g, ans, x, *, dim=None, dtype=None: _rcumsum(g, dim=dim),
     jvp="linear",
+    complex=True,
     params=(("dim", None), ("dtype", None)),
     save=None,
+    inplace=True,
     samples=_cumsum_samples,
     ref=lambda x, dim: np.cumsum(x, axis=dim if x.ndim else None).reshape(x.shape),
     doc="Running sums along ``dim``; integers and bools accumulate in int64. The vjp is the "
@@ -1005,6 +1019,7 @@ _rcumsum = def_op(
     forward=_rcumsum_fwd,
     vjp=lambda g, ans, x, *, dim=None: cumsum(g, dim),
     jvp="linear",
+    complex=True,
     params=(("dim", None),),
     save=None,
     method=False,

@@ -5,10 +5,13 @@ An op record (``OpDef``) holds everything the rest of ndgrad needs to know about
 * ``forward(xp, *arrays, **params)``: the only code that touches backend arrays;
 * ``vjp``: one rule per tensor input, ``rule(g, ans, *inputs, **params) -> Tensor``, written in
   ndgrad ops so that differentiating the backward pass (``create_graph=True``) needs nothing more;
-* ``jvp``: a callable ``jvp(tangents, ans, *inputs, **params)`` or a shortcut: ``"elementwise"``
-  (the Jacobian is diagonal, so the vjp rules applied to the tangents give the jvp), ``"linear"``
-  (the op applied to the tangents), ``"bilinear"`` (the op with one input replaced by its tangent,
-  summed over inputs);
+* ``jvp``: a callable ``jvp(tangents, ans, *inputs, **params) -> Tensor | None`` (``tangents``:
+  one per input, None where that input has no tangent; ``inputs``: the primals) or a shortcut:
+  ``"elementwise"`` (the Jacobian is diagonal, so the vjp rules applied to the tangents give the
+  jvp), ``"linear"`` (the op applied to the tangents), ``"bilinear"`` (the op with one input
+  replaced by its tangent, summed over inputs). ``def_op`` turns either into one such callable
+  (``ops._jvp.jvp_rule``, which also broadcasts and casts the tangent to the output), stored as
+  ``OpDef.jvp``; forward mode only calls it, once per open dual level;
 * ``samples(rng, dtype)``: inputs that drive the generic tests, with ``ref`` (a NumPy reference
   forward) and ``torch`` (the PyTorch function to compare with).
 
@@ -18,6 +21,8 @@ The engine sums every gradient back to its input's shape and dtype, so rules nev
 from __future__ import annotations
 
 import dataclasses
+from collections import namedtuple
+from types import SimpleNamespace
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -27,8 +32,9 @@ from .. import _backend
 from .._core import dtypes as _dt
 from .._core import forward_ad as _fw
 from .._core.grad_mode import _GRAD, _INFERENCE
-from .._core.node import Node, next_seq
+from .._core.node import Node, Output, next_seq
 from .._core.tensor import Tensor, make
+from ._jvp import jvp_rule
 
 _new = object.__new__
 _next_seq = next_seq
@@ -90,6 +96,12 @@ class OpDef:
     ufunc: Callable[..., Any] | None = None  # NumPy fast path: ufunc(*arrays) == forward(np, ...)
     save_mask: tuple = ()
     save_for: tuple | None = None  # per input: the positions its rule reads (saves less)
+    complex: bool = False  # its rules follow PyTorch's complex convention (conjugate Wirtinger)
+    outputs: tuple = ()  # names of the outputs of an op with several (``("values", "indices")``)
+    diff_outputs: tuple = ()  # positions of the differentiable ones
+    save_outputs: tuple = ()  # positions of the outputs its rules read
+    materialize_grads: bool = False  # its rules want zeros, not None, for outputs without a grad
+    result: Any = None  # the namedtuple class the public function returns
 
 
 def _camel(name: str) -> str:
@@ -224,6 +236,8 @@ def apply(op: OpDef, args: Sequence[Any], params: dict = _EMPTY) -> Tensor:
     mode = _grad_enabled()
     if rg and op.differentiable:
         if mode:
+            if not op.complex:
+                _refuse_complex(op, raws, out)
             nxt = []
             meta = []
             for t in tensors:
@@ -291,6 +305,7 @@ def _unary_fn(op: OpDef) -> Callable[..., Tensor]:
     save = bool(op.save)
     save_ans = op.save_ans
     view = op.view
+    cplx = op.complex
     fw_active = _fw.ACTIVE
 
     def core(a: Any, params: dict) -> Tensor:
@@ -316,6 +331,8 @@ def _unary_fn(op: OpDef) -> Callable[..., Tensor]:
         res._ext = None
         mode = a._requires_grad and diff and _grad_enabled()
         if mode:
+            if not cplx and da.dtype.kind == "c":
+                raise _complex_error(op)
             if save:
                 saved = a  # bare: See Note [Bare edges] in node.py
                 vers = None if a._vc is None or not a._vc[0] else (a._vc[0],)
@@ -403,6 +420,7 @@ def _binary_fn(op: OpDef) -> Callable[[Any, Any], Tensor]:
                 if pattern >> i & 1:
                     want.update(op.save_for[i])
             masks.append((0 in want, 1 in want) if want else ())
+    cplx = op.complex
     fw_active = _fw.ACTIVE
 
     def fn2(input: Any, other: Any) -> Tensor:
@@ -450,6 +468,10 @@ def _binary_fn(op: OpDef) -> Callable[[Any, Any], Tensor]:
         res._ext = None
         mode = rg and diff and _grad_enabled()
         if mode:
+            if not cplx and (
+                (ta is Tensor and da.dtype.kind == "c") or (tb is Tensor and db.dtype.kind == "c")
+            ):
+                raise _complex_error(op)
             oshape = out.shape
             odt = out.dtype
             same = True
@@ -535,6 +557,23 @@ def _save_positions(op: OpDef, tensors: list) -> tuple:
     return tuple(sorted(want))
 
 
+def _complex_error(op: OpDef) -> RuntimeError:
+    return RuntimeError(
+        f"{op.name}: complex inputs are not supported by its derivative yet; hint: detach() the "
+        "complex input if its gradient is not needed, or compute on z.real and z.imag with ops "
+        "that support complex"
+    )
+
+
+def _refuse_complex(op: OpDef, raws: list, out: Any) -> None:
+    """Raise when a node of an op without complex rules would be recorded for complex data."""
+    for r in (out, *raws):
+        if isinstance(r, complex):
+            raise _complex_error(op)
+        if r is not None and not isinstance(r, _PY_SCALARS) and _kind(r.dtype) == "c":
+            raise _complex_error(op)
+
+
 def _explain_forward_error(op: OpDef, e: Exception, raws: list) -> Exception:
     shapes = [tuple(r.shape) for r in raws if r is not None and not isinstance(r, _PY_SCALARS)]
     msg = str(e)
@@ -569,6 +608,104 @@ def _check_inplace(self: Tensor, what: str) -> None:
         )
 
 
+def _check_view_write(self: Tensor, args: Sequence[Any]) -> None:
+    """PyTorch's refusal of a recorded in-place write through a view made in no-grad mode.
+
+    Such a view has no history of its own (it was made under ``no_grad()``, or by a backward pass
+    without ``create_graph=True``), so whether the write should reach its base is ambiguous.
+    See Note [Views and in-place writes] in views.py.
+    """
+    base = self._base
+    if base is None or not _grad_enabled():
+        return
+    e = self._ext
+    vo = None if e is None else e.view_of
+    creation = "backward" if vo is None else vo[2]
+    if creation is None:
+        return
+    if not (
+        self._requires_grad
+        or base._requires_grad
+        or any(isinstance(a, Tensor) and a._requires_grad for a in args)
+    ):
+        return
+    tail = (
+        "is being modified inplace with grad mode enabled. Given that this use case is ambiguous "
+        "and error-prone, it is forbidden. You can clarify your code by moving both the view and "
+        "the inplace either both inside the no_grad block (if you don't want the inplace to be "
+        "tracked) or both outside (if you want the inplace to be tracked)."
+    )
+    if creation == "parent":
+        name = TABLE[vo[1][-1][0]].backward_name.removesuffix("Backward0")
+        msg = f"Output 0 of {name} is a view of a view which was created in no_grad mode and {tail}"
+    else:
+        msg = f"A view was created in no_grad mode and {tail}"
+    if creation == "backward":
+        msg += (
+            " hint: this view was made by a backward pass that ran without create_graph=True "
+            "(in no-grad mode); clone() it before writing into it"
+        )
+    else:
+        msg += " hint: or write into a clone() of the view"
+    raise RuntimeError(msg)
+
+
+def _set_history(t: Tensor, node: Any) -> None:
+    """Give ``t`` the node of its new value after an in-place write.
+
+    A ``retain_grad()`` moves to the new node, as in PyTorch (the old value's node no longer
+    retains); tensor hooks stay where they were registered, so they see the gradient of the
+    value the tensor had then (PyTorch 2's rule too).
+    """
+    old = t._node
+    t._node = node
+    e = t._ext
+    if e is None or not e.retains_grad or old is node:
+        return
+    if old is not None:
+        x = old._ext()
+        ref = x.retain
+        if ref is not None and ref() is t:
+            x.retain = None
+    if node is not None:
+        import weakref  # only on this rare path
+
+        node._ext().retain = weakref.ref(t)
+
+
+def _internal_overlap(a: Any) -> bool:
+    """True when two elements of array ``a`` share one memory location (a stride 0 over a dim
+    of size > 1, as ``expand()`` makes): PyTorch's ``has_internal_overlap``."""
+    strides = getattr(a, "strides", None)
+    if strides is None:  # a backend that does not say: nothing to check
+        return False
+    return any(st == 0 and n > 1 for st, n in zip(strides, a.shape))
+
+
+def overlap_error() -> RuntimeError:
+    return RuntimeError(
+        "unsupported operation: more than one element of the written-to tensor refers to a "
+        "single memory location. Please clone() the tensor before performing the operation. "
+        "hint: expand() repeats elements without copying them; write into a copy, e.g. "
+        "x.expand(2, 3).clone(), or write into the tensor that was expanded"
+    )
+
+
+def _writeable_alias(self: Tensor, what: str) -> Any:
+    """A writeable array on ``self``'s read-only memory (a view of an ``expand()`` view whose
+    elements do not overlap); PyTorch's error when its elements overlap."""
+    if _internal_overlap(self._data):
+        raise overlap_error()
+    alias = _VIEW_REBASE.get("alias")
+    w = None if alias is None else alias(self)
+    if w is None:
+        raise RuntimeError(
+            f"{what}: the tensor's memory is read-only (a read-only NumPy array, or an expand() "
+            "view made where ndgrad does not track views); hint: clone() it before writing"
+        )
+    return w
+
+
 def write_into(self: Tensor, new: Any, what: str) -> None:
     """Write array ``new`` into ``self``'s memory (its views see it), with PyTorch's checks."""
     old = self._data
@@ -585,23 +722,24 @@ def write_into(self: Tensor, new: Any, what: str) -> None:
                 f"{what}: result type {src.name} can't be cast to the desired output type "
                 f"{dst.name}; hint: convert the tensor first, e.g. x = x.to(ndgrad.{src.name})"
             )
+    if type(old) is _ndarray and not old.flags.writeable:
+        if old.size == 0:
+            return
+        old = _writeable_alias(self, what)
     try:
         if type(old) is _ndarray:
             np.copyto(old, new, casting="unsafe")
         else:
             old[...] = new
-    except (ValueError, TypeError):  # read-only memory (an expand() view) or immutable arrays
-        if type(old) is _ndarray and not old.flags.writeable:
-            raise RuntimeError(
-                f"{what}: unsupported operation: the tensor shares memory across elements "
-                "(e.g. it came from expand()); hint: clone() it before writing in place"
-            ) from None
+    except (ValueError, TypeError):  # immutable arrays (backends without in-place writes)
         self._data = _astype(new, _dt.from_np_dtype(old.dtype)) if new.dtype != old.dtype else new
 
 
 def apply_inplace(op: OpDef, self: Tensor, args: Sequence[Any], params: dict = _EMPTY) -> Tensor:
     """``self.op_(*args)``: compute out of place, write into ``self``, rewrite its history."""
     what = f"{op.name}_()"
+    if self._base is not None and op.differentiable:
+        _check_view_write(self, args)
     _check_inplace(self, what)
     recording = _grad_enabled() and op.differentiable
     fw = _fw.ACTIVE[0]
@@ -626,18 +764,14 @@ def apply_inplace(op: OpDef, self: Tensor, args: Sequence[Any], params: dict = _
         if 0 in op.save or (op.save_for and any(0 in p for p in op.save_for)):
             data = _backend.namespace(data).asarray(data, copy=True)
         old = make(data, self._requires_grad, self._node)
-        tangent = None if self._ext is None else self._ext.tangent
-        if tangent is not None:
-            _fw._set_tangent(old, tangent)
+        _fw.copy_tangents(old, self)
     out = apply(op, (old, *args), params)
     write_into(self, out._data, what)
     self._bump_version()
     if fw:
-        tangent = None if out._ext is None else out._ext.tangent
-        if tangent is not None:
-            _fw._set_tangent(self, tangent)
+        _fw.copy_tangents(self, out)
     if out._requires_grad:
-        self._node = out._node
+        _set_history(self, out._node)
         self._requires_grad = True
         if self._base is not None:
             _rebase_view(self)
@@ -684,12 +818,12 @@ def _rebase_view(view: Tensor) -> None:
     e = view._ext
     src = None if e is None else getattr(e, "view_of", None)
     hook = _VIEW_REBASE.get("getitem")
-    if src is None or hook is None:
+    if src is None or hook is None:  # _check_view_write refuses these before the write
         raise RuntimeError(
-            "an in-place operation on a view of a tensor is only recorded for views made by "
-            "indexing (x[idx]); hint: write x[idx] = value, or use the out-of-place op"
+            "an in-place operation on a view made by a backward pass (in no-grad mode) cannot "
+            "be recorded on its base; hint: clone() the view before writing into it"
         )
-    hook(view, *src)
+    hook(view, src[0], src[1])
 
 
 _VIEW_REBASE: dict[str, Callable[..., None]] = {}
@@ -725,13 +859,29 @@ def def_op(
     stubs: bool = True,
     save_for: Sequence[Sequence[int]] | None = None,
     ufunc: Callable[..., Any] | None = None,
+    complex: bool = False,
+    outputs: Sequence[str] = (),
+    diff_outputs: Sequence[int] | None = None,
+    save_outputs: Sequence[int] = (),
+    materialize_grads: bool = False,
+    result_name: str | None = None,
 ) -> Callable[..., Tensor]:
     """Declare an op; return its public function (also attached as a Tensor method).
+
+    An op with several outputs names them (``outputs=("values", "indices")``) and says which
+    are differentiable (``diff_outputs``, default all) and which its rules read
+    (``save_outputs``); its forward returns a tuple of arrays, its public function a namedtuple,
+    and each rule takes one gradient per output: ``rule(grads, ans, *inputs, **params)`` with
+    None for an output no gradient reached (zeros with ``materialize_grads=True``).
+    ``result_name`` names the namedtuple (``ndgrad.return_types.<result_name>``; "" for a plain
+    tuple, as ``var_mean``).
 
     ``save``: ``"inputs"`` (every input), ``"ans"`` (only the output), ``"both"``, ``None``,
     or a tuple of input positions, optionally with ``"ans"`` in it. ``save_for``: per input, the
     positions its rule reads; then only what the inputs that require grad need is kept alive
-    (``x * w`` with a constant ``x`` does not keep ``w``), as PyTorch does.
+    (``x * w`` with a constant ``x`` does not keep ``w``), as PyTorch does. ``complex``: the
+    rules follow PyTorch's complex convention (``vjp`` returns ``g * conj(f'(z))`` for a
+    holomorphic ``f``); without it, recording a node for complex data raises.
     """
     n = len(inputs)
     if vjp is None:
@@ -775,10 +925,17 @@ def def_op(
         save_mask=tuple(i in pos for i in range(n)) if pos else (),
         save_for=None if save_for is None else tuple(tuple(p) for p in save_for),
         ufunc=ufunc,
+        complex=complex,
+        outputs=tuple(outputs),
+        diff_outputs=tuple(range(len(outputs)) if diff_outputs is None else diff_outputs),
+        save_outputs=tuple(save_outputs),
+        materialize_grads=materialize_grads,
+        result=(_result_type(result_name or name, outputs) if outputs and result_name != "" else tuple),
     )
     if differentiable and vjp is None:
         op.differentiable = True
         op.vjp = ()
+    op.jvp = jvp_rule(op, jvp)  # the shortcut names become callables here, once
     TABLE[name] = op
     fn = _make_fn(op)
     fn.__name__ = name
@@ -800,6 +957,8 @@ EXPORTS: dict[str, Callable[..., Any]] = {}
 
 def _make_fn(op: OpDef) -> Callable[..., Tensor]:
     n = len(op.inputs)
+    if op.outputs:
+        return _multi_fn(op)
     if n == 1:
         return _unary_fn(op)
     if n == 2 and not op.params:
@@ -872,3 +1031,112 @@ def _make_inplace(op: OpDef) -> Callable[..., Tensor]:
 
 def attach_method(name: str, fn: Callable[..., Any]) -> None:
     setattr(Tensor, name, fn)
+
+
+# --------------------------------------------------------------------------------------------
+# Ops with several outputs. See Note [Outputs of multi-output nodes] in _core/node.py.
+
+RETURN_TYPES = SimpleNamespace()  # ndgrad.return_types: one namedtuple class per op name
+
+
+def _result_type(name: str, fields: Sequence[str]) -> Any:
+    """PyTorch's ``torch.return_types.<name>``: a namedtuple that prints as PyTorch's does."""
+    cls = getattr(RETURN_TYPES, name, None)
+    if cls is None:
+        base = namedtuple(name, list(fields), module="ndgrad.return_types")  # noqa: PYI024
+
+        def __repr__(self: Any) -> str:  # noqa: N807
+            body = ",\n".join(f"{f}={v!r}" for f, v in zip(self._fields, self))
+            return f"ndgrad.return_types.{name}(\n{body})"
+
+        cls = type(name, (base,), {"__slots__": (), "__repr__": __repr__})
+        cls.__module__ = "ndgrad.return_types"
+        setattr(RETURN_TYPES, name, cls)
+    return cls
+
+
+def _multi_fn(op: OpDef) -> Callable[..., Any]:
+    parse = _parser(op)
+
+    def fn(*args: Any, **kwargs: Any) -> Any:
+        tens, params = parse(args, kwargs)
+        return apply_multi(op, tens, params)
+
+    return fn
+
+
+def apply_multi(op: OpDef, args: Sequence[Any], params: dict = _EMPTY) -> Any:
+    """Run an op with several outputs and record one ``OpNode`` for all of them."""
+    from .._core.op_node import OpNode
+
+    raws: list = []
+    tensors: list = []
+    rg = False
+    xp = None
+    for a in args:
+        if isinstance(a, Tensor):
+            tensors.append(a)
+            raws.append(a._data)
+            rg = rg or a._requires_grad
+            xp = xp or _backend.namespace(a._data)
+        elif a is None or isinstance(a, _PY_SCALARS):
+            tensors.append(None)
+            raws.append(a)
+        else:
+            t = to_tensor(a)
+            tensors.append(t)
+            raws.append(t._data)
+            xp = xp or _backend.namespace(t._data)
+    if xp is None:
+        raise TypeError(
+            f"{op.name}(): expected at least one Tensor argument, got "
+            f"{', '.join(type(a).__name__ for a in args)}; hint: wrap the data in ndgrad.tensor()"
+        )
+    if op.promote is not None:
+        _promote(op, raws)
+    try:
+        outs = op.forward(xp, *raws, **params)
+    except ValueError as e:
+        raise _explain_forward_error(op, e, raws) from e
+    outs = [np.asarray(o) if xp is np and type(o) is not _ndarray else o for o in outs]
+    res = [make(o) for o in outs]
+    mode = _grad_enabled()
+    if rg and op.differentiable and mode:
+        if not op.complex:
+            _refuse_complex(op, raws, outs[0])
+        nxt = tuple(
+            None if t is None else (t._node if t._node is not None else (t if t._requires_grad else None))
+            for t in tensors
+        )
+        meta = tuple(None if t is None else (t._data.shape, t._data.dtype) for t in tensors)
+        save = op.save if op.save_for is None else _save_positions(op, tensors)
+        saved = vers = None
+        if save:
+            saved_l: list = [None] * len(args)
+            for i in save:
+                t = tensors[i]
+                saved_l[i] = args[i] if t is None else t
+                if t is not None and t._vc is not None and t._vc[0]:
+                    if vers is None:
+                        vers = [0] * len(args)
+                    vers[i] = t._vc[0]
+            saved = tuple(saved_l)
+        ans = None
+        if op.save_outputs:
+            ans = tuple(o if k in op.save_outputs else None for k, o in enumerate(outs))
+        ometa = tuple((o.shape, o.dtype) for o in outs)
+        node = OpNode(op, nxt, saved, vers, ans, params, meta, ometa)
+        vcs: list = [None] * len(outs)
+        for k in op.diff_outputs:
+            r = res[k]
+            r._requires_grad = True
+            r._node = Output(node, k)
+        for k in op.save_outputs:
+            vcs[k] = res[k]._shared_vc()
+        node.ans_vc = vcs
+    elif rg and op.differentiable and mode is False:
+        for k in op.diff_outputs:
+            _mark_cut(res[k])
+    if _fw.ACTIVE[0]:
+        _fw.propagate(op, res, args, tensors, params)  # a list of outputs: one tangent each
+    return op.result(res) if op.result is tuple else op.result(*res)

@@ -92,6 +92,7 @@ def _reshape_fwd(xp: Any, x: Any, *, shape: tuple) -> Any:
 
 _reshape = def_op(
     "reshape",
+    complex=True,  # linear: no conjugation
     forward=_reshape_fwd,
     vjp=lambda g, ans, x, *, shape: g.reshape(x.shape),
     jvp="linear",
@@ -141,6 +142,10 @@ def _expand_fwd(xp: Any, x: Any, *, shape: tuple) -> Any:
             f"the number of dimensions in the tensor ({x.ndim})"
         )
     full = tuple(x.shape[i - lead] if s == -1 else s for i, s in enumerate(shape))
+    if xp is np and full[lead:] == x.shape and all(s == 1 for s in full[:lead]):
+        # no element repeats (only new dims of size 1): a view that may be written, as PyTorch
+        # allows ``y.expand(1, 3).mul_(2)``; NumPy's broadcast_to would be read-only
+        return x.reshape(full)
     try:
         return xp.broadcast_to(x, full)
     except ValueError:
@@ -153,6 +158,7 @@ def _expand_fwd(xp: Any, x: Any, *, shape: tuple) -> Any:
 
 _expand = def_op(
     "expand",
+    complex=True,  # linear: no conjugation
     forward=_expand_fwd,
     vjp=lambda g, ans, x, *, shape: g,  # the engine sums back to x's shape
     jvp="linear",
@@ -172,11 +178,22 @@ _expand = def_op(
 
 
 def expand(self: Tensor, *sizes: Any) -> Tensor:
-    """A broadcast view to ``sizes`` (-1 keeps a dimension); gradients are summed back."""
-    shape = size_arg(sizes)
-    if tuple(self._data.shape) == shape:
-        return self
-    return _expand(self, shape=shape)
+    """A broadcast view to ``sizes`` (-1 keeps a dimension); gradients are summed back.
+
+    A view like any other (see Note [Views and in-place writes] in views.py): after an in-place
+    op on ``self`` it sees the new values and their history. Elements that repeat share memory,
+    so an in-place op on the expanded tensor itself is refused unless no element repeats.
+
+    Example:
+        >>> import ndgrad
+        >>> y = ndgrad.zeros(3)
+        >>> e = y.expand(2, 3)
+        >>> y += 1
+        >>> e
+        tensor([[1., 1., 1.],
+                [1., 1., 1.]])
+    """
+    return _view_op(TABLE["expand"], self, {"shape": size_arg(sizes)})
 
 
 for _n, _f in (("reshape", reshape), ("view", view), ("expand", expand)):
@@ -205,8 +222,9 @@ def _transpose_fwd(xp: Any, x: Any, *, dim0: int, dim1: int) -> Any:
 
 _transpose = def_op(
     "transpose",
+    complex=True,  # linear: no conjugation
     forward=_transpose_fwd,
-    vjp=lambda g, ans, x, *, dim0, dim1: _transpose(g, dim0=dim0, dim1=dim1),
+    vjp=lambda g, ans, x, *, dim0, dim1: transpose(g, dim0, dim1),  # tracked: create_graph
     jvp="linear",
     params=(("dim0", 0), ("dim1", 1)),
     save=None,
@@ -256,11 +274,12 @@ def _permute_vjp(g: Tensor, ans: Any, x: Any, *, dims: tuple) -> Tensor:
     inv = [0] * n
     for i, d in enumerate(dims):
         inv[_axis(d, n)] = i
-    return _permute(g, dims=tuple(inv))
+    return permute(g, tuple(inv))  # the public function: a tracked view under create_graph
 
 
 _permute = def_op(
     "permute",
+    complex=True,  # linear: no conjugation
     forward=_permute_fwd,
     vjp=_permute_vjp,
     jvp="linear",
@@ -386,6 +405,7 @@ def _squeeze_fwd(xp: Any, x: Any, *, dim: Any = None) -> Any:
 
 _squeeze = def_op(
     "squeeze",
+    complex=True,  # linear: no conjugation
     forward=_squeeze_fwd,
     vjp=lambda g, ans, x, *, dim=None: g.reshape(x.shape),
     jvp="linear",
@@ -426,6 +446,7 @@ def _unsqueeze_fwd(xp: Any, x: Any, *, dim: int) -> Any:
 
 _unsqueeze = def_op(
     "unsqueeze",
+    complex=True,  # linear: no conjugation
     forward=_unsqueeze_fwd,
     vjp=lambda g, ans, x, *, dim: g.reshape(x.shape),
     jvp="linear",
@@ -467,6 +488,7 @@ def _flatten_fwd(xp: Any, x: Any, *, start_dim: int = 0, end_dim: int = -1) -> A
 
 _flatten = def_op(
     "flatten",
+    complex=True,  # linear: no conjugation
     forward=_flatten_fwd,
     vjp=lambda g, ans, x, *, start_dim=0, end_dim=-1: g.reshape(x.shape),
     jvp="linear",
@@ -549,6 +571,7 @@ def _narrow_vjp(g: Tensor, ans: Any, x: Any, *, dim: int, start: int, length: in
 
 _narrow = def_op(
     "narrow",
+    complex=True,  # linear: no conjugation
     forward=_narrow_fwd,
     vjp=_narrow_vjp,
     jvp="linear",
@@ -608,6 +631,7 @@ def _select_vjp(g: Tensor, ans: Any, x: Any, *, dim: int, index: int) -> Tensor:
 
 _select = def_op(
     "select",
+    complex=True,  # linear: no conjugation
     forward=_select_fwd,
     vjp=_select_vjp,
     jvp="linear",
@@ -665,6 +689,7 @@ def _repeat_vjp(g: Tensor, ans: Any, x: Any, *, repeats: tuple) -> Tensor:
 
 _repeat = def_op(
     "repeat",
+    complex=True,  # linear: no conjugation
     forward=_repeat_fwd,
     vjp=_repeat_vjp,
     jvp="linear",
@@ -714,6 +739,7 @@ def _flip_fwd(xp: Any, x: Any, *, dims: tuple) -> Any:
 
 _flip = def_op(
     "flip",
+    complex=True,  # linear: no conjugation
     forward=_flip_fwd,
     vjp=lambda g, ans, x, *, dims: _flip(g, dims=dims),
     jvp="linear",

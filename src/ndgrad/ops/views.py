@@ -11,9 +11,33 @@ also record on the view the path from its root base, ``view._x().view_of = (root
 params), ...))`` (``track_view``), and keep a list of the live views of each root. When an
 in-place op writes through a view, ``_rebase`` (registered as ``registry._VIEW_REBASE["getitem"]``)
 gives the root a ``CopySlices`` node (the old root with the viewed region replaced by the view's
-new value) and regenerates the history of the root's other live views from it, as PyTorch does. A
-backend that had to copy (NumPy's reshape of a transposed array) gives no view: ``track_view``
-takes the view marks off again.
+new value) and regenerates the history of every live view of the root from it, the written view
+included, as PyTorch does: so the view's gradient flows through its base (the base's hooks,
+``retain_grad`` and ``autograd.grad(..., base)`` see it). An in-place op on the root itself
+regenerates its views the same way (``y.mul_(2)`` reaches ``e = y.expand(2, 3)``). A tensor's
+``retain_grad()`` moves to its new node; its hooks stay on the old one, so they see the gradient
+of the value they were registered on (PyTorch 2's rules; ``registry._set_history``). A backend
+that had to copy (NumPy's reshape of a transposed array) gives no view: ``track_view`` takes the
+view marks off again.
+
+``view_of`` is ``(root, path, creation)``; ``creation`` is None, ``"no_grad"`` (made under
+``no_grad()``) or ``"parent"`` (made from such a view). As in PyTorch, a recorded in-place write
+through a view made in no-grad mode is refused (``registry._check_view_write``); the views a
+backward pass makes without ``create_graph=True`` are not tracked at all (the engine's own no-grad
+mode, the int 0: saving the cost on every rule) and are refused the same way. Where PyTorch raises
+later, when a no-grad view is used after its base was modified in place, ndgrad keeps the view as
+the constant it was made as (no history, not regenerated).
+
+``expand()`` repeats elements without copying them, so its NumPy array is read-only. Writing
+into it is refused with PyTorch's error when elements of the region written overlap
+(``registry._internal_overlap``); otherwise (``e[0] = 1``, ``e[0].mul_(2)``) the write goes
+through a writeable alias found from the root along the path (``writeable_alias``;
+``follow_path_raw(..., writeable=True)``). An expand that adds only dims of size 1 repeats
+nothing and gives a writeable view directly, as PyTorch allows ``y.expand(1, 3).mul_(2)``.
+
+Deliberate differences: PyTorch refuses in-place writes into the outputs of ``split``, ``chunk``
+and ``unbind`` (functions returning several views) and later use of those views after their base
+changed; ndgrad tracks each piece as a ``narrow``/``select`` view and computes the gradient.
 """
 
 from __future__ import annotations
@@ -35,9 +59,12 @@ from .registry import (
     OpDef,
     Sample,
     _check_inplace,
-    _rebase_view,
+    _check_view_write,
+    _internal_overlap,
+    _set_history,
     apply,
     def_op,
+    overlap_error,
 )
 from .samples import rand
 
@@ -119,8 +146,9 @@ def track_view(res: Tensor, src: Tensor, name: str, params: dict, check: bool = 
     """
     if res._base is None:
         return res
-    if type(_GRAD.get()) is int:  # the engine's own no-grad mode is the int 0 (users': False):
-        return res  # nobody writes in place through the views its rules make
+    mode = _GRAD.get()
+    if type(mode) is int:  # the engine's own no-grad mode is the int 0 (users': False): its
+        return res  # views stay untracked, and recorded writes through them are refused
     if check and not _shares(res._data, src._data):
         res._base = None
         res._vc = None
@@ -129,11 +157,13 @@ def track_view(res: Tensor, src: Tensor, name: str, params: dict, check: bool = 
     vo = None if e is None else e.view_of
     if vo is not None:
         root, path = vo[0], (*vo[1], (name, params))
+        creation = "no_grad" if not mode else None if vo[2] is None else "parent"
     elif src._base is None:
         root, path = src, ((name, params),)
-    else:  # a view of a view we do not track: the registry refuses in-place writes through it
+        creation = None if mode else "no_grad"
+    else:  # a view of a view we do not track: the registry refuses recorded writes through it
         return res
-    res._x().view_of = (root, path)
+    res._x().view_of = (root, path, creation)
     key = id(root)
     entry = _LIVE.get(key)
     if entry is None or entry[0]() is not root:
@@ -165,11 +195,68 @@ def follow_path(t: Tensor, path: tuple) -> Tensor:
     return t
 
 
-def follow_path_raw(xp: Any, a: Any, path: tuple) -> Any:
-    """Apply the forward functions of ``path``'s view ops to backend array ``a``."""
+def follow_path_raw(xp: Any, a: Any, path: tuple, writeable: bool = False) -> Any:
+    """Apply the forward functions of ``path``'s view ops to backend array ``a``.
+
+    ``writeable``: for writing into ``a`` through the path, an ``expand`` step gives a NumPy view
+    that may be written (NumPy's own is read-only, since its elements may repeat): the caller
+    writes only into a region whose elements do not (See Note [Views and in-place writes]).
+    """
     for name, params in path:
-        a = TABLE[name].forward(xp, a, **params)
+        a = _view_forward(xp, a, name, params, writeable)
     return a
+
+
+def _view_forward(xp: Any, a: Any, name: str, params: dict, writeable: bool) -> Any:
+    r = TABLE[name].forward(xp, a, **params)
+    if writeable and type(r) is np.ndarray and not r.flags.writeable and a.flags.writeable:
+        r = np.lib.stride_tricks.as_strided(a, r.shape, r.strides, writeable=True)
+    return r
+
+
+def writeable_alias(t: Tensor) -> Any:
+    """A writeable NumPy array on the memory of view ``t`` when ``t``'s own array is read-only
+    (an ``expand()`` view, or a view of one), found from its root along its path; None when there
+    is none (an untracked view, a read-only root, a root whose ``.data`` was replaced since)."""
+    e = t._ext
+    vo = None if e is None else e.view_of
+    if vo is None:
+        return None
+    a = vo[0]._data
+    d = t._data
+    if type(a) is not np.ndarray or type(d) is not np.ndarray or not a.flags.writeable:
+        return None
+    w = follow_path_raw(np, a, vo[1], writeable=True)
+    same = (
+        w.shape == d.shape
+        and w.strides == d.strides
+        and w.dtype == d.dtype
+        and w.__array_interface__["data"][0] == d.__array_interface__["data"][0]
+    )
+    return w if same else None
+
+
+def _any_alias(t: Tensor) -> Any:
+    w = writeable_alias(t)
+    return _buffer_alias(t) if w is None else w
+
+
+def _buffer_alias(t: Tensor) -> Any:
+    """A writeable array on the memory of view ``t`` found from its base's buffer (a C-contiguous
+    writeable NumPy array), for the views ndgrad does not track; None when there is none."""
+    base = t._base
+    d = t._data
+    b = None if base is None else base._data
+    if type(d) is not np.ndarray or type(b) is not np.ndarray:
+        return None
+    if not (b.flags.writeable and b.flags.c_contiguous) or d.dtype != b.dtype or b.size == 0:
+        return None
+    lo, hi = np.lib.array_utils.byte_bounds(d)
+    blo, bhi = np.lib.array_utils.byte_bounds(b)
+    if lo < blo or hi > bhi:  # base.data was replaced since: the view no longer lies in it
+        return None
+    offset = d.__array_interface__["data"][0] - blo
+    return np.ndarray(d.shape, dtype=d.dtype, buffer=b, offset=offset, strides=d.strides)
 
 
 def _view_op(op: OpDef, x: Tensor, params: dict, check: bool = False) -> Tensor:
@@ -203,6 +290,7 @@ def _index_backward_ref(g: np.ndarray, shape: tuple, idx: tuple) -> np.ndarray:
 
 index_backward = def_op(
     "_index_backward",
+    complex=True,  # linear: no conjugation
     forward=_index_backward_fwd,
     vjp=_index_backward_vjp,
     jvp="linear",
@@ -248,11 +336,11 @@ def write_path(xp: Any, a: Any, path: tuple, v: Any) -> None:
     """Write ``v`` into the region of array ``a`` that ``path`` (view ops, then maybe an
     advanced index) selects."""
     name, params = path[-1]
-    r = follow_path_raw(xp, a, path[:-1])
+    r = follow_path_raw(xp, a, path[:-1], writeable=True)
     if name in ("getitem", "index"):
         assign(xp, r, params["idx"], v)
     else:
-        assign(xp, TABLE[name].forward(xp, r, **params), (Ellipsis,), v)
+        assign(xp, _view_forward(xp, r, name, params, True), (Ellipsis,), v)
 
 
 def _copy_slices_ref(x: np.ndarray, src: Any, path: tuple) -> np.ndarray:
@@ -307,6 +395,7 @@ def _copy_slices_samples(rng: np.random.Generator, dt: Any) -> list:
 
 _copy_slices = def_op(
     "_copy_slices",
+    complex=True,  # linear: no conjugation
     forward=_copy_slices_fwd,
     vjp=(
         lambda g, ans, x, src, *, path: _copy_slices(g, 0.0, path=path),
@@ -354,40 +443,52 @@ def _copy_node(old: Tensor, src: Tensor | None, path: tuple) -> Node:
 
 def _regenerate(root: Tensor, skip: Tensor | None) -> None:
     """Give the live views of ``root`` a history from its new node (PyTorch regenerates a view's
-    grad_fn when its base changed in place)."""
+    grad_fn when its base changed in place). A view made in no-grad mode keeps no history of its
+    own, and keeps none: See Note [Views and in-place writes]."""
     for v in live_views(root):
         if v is skip:
             continue
         vo = v._ext.view_of
-        if vo is None or vo[0] is not root:
+        if vo is None or vo[0] is not root or vo[2] is not None:
             continue
         r = follow_path(make(root._data, root._requires_grad, root._node), vo[1])
-        v._node = r._node
+        _set_history(v, r._node)
         v._requires_grad = r._requires_grad
-        if _fw.ACTIVE[0] and _tangent(root) is not None:
-            _fw._set_tangent(v, follow_path(_tangent(root), vo[1]))
+        if _fw.ACTIVE[0]:
+            for lvl in _fw.open_levels():  # one tangent per dual level
+                tr = _tangent(root, lvl)
+                if tr is not None:
+                    _fw.set_tangent(v, lvl, follow_path(tr, vo[1]))
 
 
 def _rebase(view: Tensor, root: Tensor, path: tuple) -> None:
-    """After an in-place op gave ``view`` a new history, record the write on its root."""
-    root._node = _copy_node(root, view, path)
+    """After an in-place op gave ``view`` a new history, record the write on its root.
+
+    Then every live view of the root, ``view`` itself included, is regenerated from the root's
+    new node, as PyTorch does (the view's ``grad_fn`` becomes a view of ``CopySlices``): the
+    gradient of the view flows through its base, past the base's hooks and ``retain_grad``.
+    """
+    _set_history(root, _copy_node(root, view, path))
     root._requires_grad = True
     if _fw.ACTIVE[0]:
         _push_tangent(view)
-    _regenerate(root, view)
+    _regenerate(root, None)
 
 
 def _push_tangent(view: Tensor) -> None:
     """Forward mode: the root of ``view`` takes the view's tangent in the viewed region."""
     vo = None if view._ext is None else view._ext.view_of
-    tv = _tangent(view)
-    if vo is None or tv is None:
+    if vo is None:
         return
-    root, path = vo
-    tr = _tangent(root)
-    if tr is None:
-        tr = make(_backend.namespace(root._data).zeros_like(root._data))
-    _fw._set_tangent(root, _copy_slices(tr, tv, path=path))
+    root, path = vo[0], vo[1]
+    for lvl in _fw.open_levels():  # one tangent per dual level
+        tv = _tangent(view, lvl)
+        if tv is None:
+            continue
+        tr = _tangent(root, lvl)
+        if tr is None:
+            tr = make(_backend.namespace(root._data).zeros_like(root._data))
+        _fw.set_tangent(root, lvl, _copy_slices(tr, tv, path=path))
 
 
 def regenerate_views(root: Tensor) -> None:
@@ -397,10 +498,7 @@ def regenerate_views(root: Tensor) -> None:
 
 _VIEW_REBASE["getitem"] = _rebase
 _VIEW_REBASE["regenerate"] = regenerate_views  # for apply_inplace on a base: see the report
-
-
-def _untracked_view(t: Tensor) -> bool:
-    return t._base is not None and (t._ext is None or t._ext.view_of is None)
+_VIEW_REBASE["alias"] = _any_alias  # for write_into on a read-only (expand) view
 
 
 def _value(self: Tensor, value: Any) -> Tensor | None:
@@ -443,15 +541,14 @@ def write(
     """Write ``value`` into the region of ``self`` that ``path`` selects, recording history."""
     vt = _value(self, value)
     dt = self.dtype
+    diff = dt.is_floating_point or dt.is_complex
+    if diff and self._base is not None:
+        _check_view_write(self, (vt,))  # before anything is written
     rec = (
-        _GRAD.get()
-        and (dt.is_floating_point or dt.is_complex)
-        and (self._requires_grad or (vt is not None and vt._requires_grad))
+        _GRAD.get() and diff and (self._requires_grad or (vt is not None and vt._requires_grad))
     )
     if rec:
         _check_inplace(self, what)
-        if _untracked_view(self):
-            _rebase_view(self)  # raises the registry's error before anything is written
     data = self._data
     xp = _backend.namespace(data)
     v: Any = value if vt is None else vt._data
@@ -473,30 +570,72 @@ def write(
             v = xp.real(v)
         v = v.astype(data.dtype) if xp is np else xp.astype(v, data.dtype)
     elif vt is None and isinstance(value, complex) and not dt.is_complex:
-        raise TypeError(f"can't convert complex to {dt.name}")
+        raise RuntimeError(  # PyTorch's class and text for x[i] = 1j on a real tensor
+            f"value cannot be converted to type {dt.name} without overflow; hint: a "
+            f"{dt.name} tensor holds real numbers only: convert it first, e.g. "
+            "x = x.to(ndgrad.complex64)"
+        )
+    target = data
+    if type(data) is np.ndarray and not data.flags.writeable:
+        target = _writeable_target(self, path, advanced, what)
     try:
-        write_path(xp, data, path, v)
+        write_path(xp, target, path, v)
     except ValueError as e:
+        _check_fits(tuple(np.shape(v)), _region_shape(data, path), advanced)
         if "read-only" in str(e):
             raise RuntimeError(
-                f"{what}: unsupported operation: the tensor shares memory across elements "
-                "(e.g. it came from expand()); hint: clone() it before writing in place"
+                f"{what}: the tensor's memory is read-only; hint: clone() it before writing"
             ) from None
-        _check_fits(tuple(np.shape(v)), _region_shape(data, path), advanced)
         raise
     self._bump_version()
     if _fw.ACTIVE[0]:
         _write_tangent(self, vt, path)
-        if not rec and self._base is not None:
+        if self._base is not None:
             _push_tangent(self)
     if not rec:
         return
-    self._node = _copy_node(self, vt, path)
-    self._requires_grad = True
-    if self._base is not None:
-        _rebase_view(self)
+    root = self
+    if self._base is not None:  # tracked: _check_view_write refused the others
+        vo = self._ext.view_of
+        root, path = vo[0], (*vo[1], *path)
+    # The write is recorded on the root with the whole path, not as a write into the view then
+    # the view into the root: the view's elements may share memory (``y.expand(2, 3)[0] = v``
+    # writes all of ``y``), which a value of the view's own shape cannot say.
+    _set_history(root, _copy_node(root, vt, path))
+    root._requires_grad = True
+    _regenerate(root, None)
+
+
+def _writeable_target(self: Tensor, path: tuple, advanced: bool, what: str) -> Any:
+    """Where ``x[idx] = v`` writes when ``x``'s array is read-only (an ``expand()`` view).
+
+    As in PyTorch, the write is refused only when elements of the region written overlap
+    (``e[0] = 1`` writes one row of ``y.expand(2, 3)``: it is ``y``; ``e[:, 0] = 1`` is refused).
+    An advanced index writes where it is told, with PyTorch's deprecation warning.
+    """
+    data = self._data
+    if advanced:
+        if _internal_overlap(data):
+            warnings.warn(
+                "Use of index_put_ on expanded tensors is deprecated. Please clone() the tensor "
+                "before performing this operation. This also applies to advanced indexing e.g. "
+                "tensor[indices] = tensor",
+                UserWarning,
+                stacklevel=4,
+            )
     else:
-        _regenerate(self, None)
+        name, p = path[-1]
+        r = follow_path_raw(np, data, path[:-1])
+        region = r[p["idx"]] if name == "getitem" else TABLE[name].forward(np, r, **p)
+        if _internal_overlap(region):
+            raise overlap_error()
+    w = _any_alias(self)
+    if w is None:
+        raise RuntimeError(
+            f"{what}: the tensor's memory is read-only (a read-only NumPy array, or an expand() "
+            "view made where ndgrad does not track views); hint: clone() it before writing"
+        )
+    return w
 
 
 def _region_shape(data: Any, path: tuple) -> tuple:
@@ -535,14 +674,15 @@ def _check_fits(vshape: tuple, target: tuple, advanced: bool) -> None:
     )
 
 
-def _tangent(t: Tensor | None) -> Tensor | None:
-    return None if t is None or t._ext is None else t._ext.tangent
+def _tangent(t: Tensor | None, level: Any) -> Tensor | None:
+    return None if t is None else _fw.get_tangent(t, level)
 
 
 def _write_tangent(self: Tensor, vt: Tensor | None, path: tuple) -> None:
-    ts, tv = _tangent(self), _tangent(vt)
-    if ts is None and tv is None:
-        return
-    if ts is None:
-        ts = make(_backend.namespace(self._data).zeros_like(self._data))
-    _fw._set_tangent(self, _copy_slices(ts, 0.0 if tv is None else tv, path=path))
+    for lvl in _fw.open_levels():  # one tangent per dual level
+        ts, tv = _tangent(self, lvl), _tangent(vt, lvl)
+        if ts is None and tv is None:
+            continue
+        if ts is None:
+            ts = make(_backend.namespace(self._data).zeros_like(self._data))
+        _fw.set_tangent(self, lvl, _copy_slices(ts, 0.0 if tv is None else tv, path=path))
