@@ -283,7 +283,7 @@ def test_setitem_refuses_a_list_value_as_pytorch_does():
 def test_setitem_into_an_expanded_tensor_asks_for_a_clone():
     x = ndgrad.zeros(3, 1).expand(3, 4)
     with pytest.raises(RuntimeError, match="clone"):
-        x[0] = 1.0  # x[0]'s four elements are one memory location (x[0, 0] is allowed, as in PyTorch)
+        x[0] = 1.0  # its 4 elements are one memory location (x[0, 0] is allowed, as in PyTorch)
 
 
 def test_setitem_carries_tangents_in_forward_mode():

@@ -32,24 +32,25 @@ from ._core.dtypes import (
 from ._core.factories import (
     arange,
     as_tensor,
+    channels_last,
+    channels_last_3d,
+    contiguous_format,
     empty,
     empty_like,
+    empty_strided,
     eye,
     from_numpy,
     full,
     full_like,
     get_default_device,
-    initial_seed,
+    is_complex,
+    is_floating_point,
+    is_nonzero,
     linspace,
-    manual_seed,
+    memory_format,
     ones,
     ones_like,
-    rand,
-    rand_like,
-    randint,
-    randn,
-    randn_like,
-    seed,
+    preserve_format,
     set_default_device,
     tensor,
     zeros,
@@ -75,6 +76,23 @@ from ._core.legacy import (
     ShortTensor,
 )
 from ._core.printing import set_printoptions
+from ._core.random import (
+    Generator,
+    default_generator,
+    get_rng_state,
+    initial_seed,
+    manual_seed,
+    multinomial,
+    rand,
+    rand_like,
+    randint,
+    randint_like,
+    randn,
+    randn_like,
+    randperm,
+    seed,
+    set_rng_state,
+)
 from ._core.tensor import Size, Tensor, device
 from .ops import EXPORTS as _EXPORTS
 
@@ -98,6 +116,11 @@ def is_tensor(obj: object) -> builtins.bool:
 
 
 def numel(input: Tensor) -> builtins.int:
+    """The number of elements of ``input``."""
+    if not isinstance(input, Tensor):
+        raise TypeError(
+            f"numel(): argument 'input' (position 1) must be Tensor, not {type(input).__name__}"
+        )
     return input.numel()
 
 
@@ -166,6 +189,22 @@ __all__ = [
     "cdouble",
     "is_tensor",
     "numel",
+    "Generator",
+    "default_generator",
+    "get_rng_state",
+    "set_rng_state",
+    "multinomial",
+    "randint_like",
+    "randperm",
+    "empty_strided",
+    "is_complex",
+    "is_floating_point",
+    "is_nonzero",
+    "memory_format",
+    "contiguous_format",
+    "preserve_format",
+    "channels_last",
+    "channels_last_3d",
     "FloatTensor",
     "DoubleTensor",
     "HalfTensor",

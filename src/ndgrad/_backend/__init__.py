@@ -26,17 +26,34 @@ __all__ = [
     "to_numpy",
     "asarray",
     "CudaNotAvailableError",
+    "silence_floating_point_warnings",
 ]
 
 # Note [Floating-point warnings]
 # PyTorch returns nan/inf silently for sqrt(-1), log(0), x / 0, exp(1000); NumPy warns
 # ("invalid value encountered in sqrt") and attributes the warning to the Python frame that called
-# the ufunc, which is one of ndgrad's own. So one filter, installed once at import, silences exactly
-# the floating-point warnings raised from ndgrad's modules, in forward and backward alike, at no
-# cost per op (``np.errstate`` around each op would cost about as much as the op). A user's own
-# ``np.sqrt(-1)`` still warns. A filter the user installs later in front of this one (e.g.
-# ``warnings.simplefilter("error")``) takes precedence, as Python's warnings always do.
-warnings.filterwarnings("ignore", category=RuntimeWarning, module=r"ndgrad(\.|$)")
+# the ufunc, which is one of ndgrad's own. So one filter, installed at import, silences exactly the
+# RuntimeWarnings raised from ndgrad's modules, in forward and backward alike, at no cost per op
+# (``np.errstate`` around each op costs about as much as a small op). A user's own
+# ``np.sqrt(-1)`` still warns, and ``python -W error`` does not undo the filter (it is installed
+# later, in front). Two limits, both of Python's warnings machinery: a filter installed after
+# ndgrad's import (``warnings.simplefilter("error")``) takes precedence, and
+# ``warnings.catch_warnings()`` blocks restore the filters they found, so an ndgrad imported inside
+# one (pytest collects test modules inside one, and runs each test in a fresh copy) loses the
+# filter when the block ends; call ``silence_floating_point_warnings()`` again there, or add
+# ``ignore::RuntimeWarning:ndgrad`` to pytest's ``filterwarnings``.
+_FP_MODULES = r"ndgrad(\.|$)"
+
+
+def silence_floating_point_warnings() -> None:
+    """Put the filter that silences NumPy's RuntimeWarnings raised inside ndgrad first in line.
+
+    Idempotent (Python replaces an identical filter). See Note [Floating-point warnings].
+    """
+    warnings.filterwarnings("ignore", category=RuntimeWarning, module=_FP_MODULES)
+
+
+silence_floating_point_warnings()
 
 
 class CudaNotAvailableError(AssertionError, RuntimeError):

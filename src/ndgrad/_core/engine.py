@@ -28,7 +28,7 @@ from .. import _backend
 from .grad_mode import _GRAD
 from .node import FREED, OPS, Node, Output
 from .op_node import NONES, as_tensor, rule, unpack
-from .tensor import Tensor, _version_of, make
+from .tensor import Tensor, make
 
 __all__ = ["backward", "grad"]
 
@@ -87,6 +87,12 @@ def _roots(outputs: list, grads: list | None, who: str) -> list:
                     f"shape {tuple(t.shape)}. hint: pass a gradient of the same shape, e.g. "
                     "y.backward(ndgrad.ones_like(y)) to sum the components, or reduce first: "
                     "y.sum().backward()"
+                )
+            if t.dtype.is_complex:  # a complex output is no loss: which direction would be 1?
+                raise RuntimeError(
+                    "grad can be implicitly created only for real scalar outputs but got "
+                    f"{t.dtype}; hint: reduce it to a real loss first, e.g. z.abs().sum() or "
+                    "z.real.sum(), or pass a gradient of the output's shape"
                 )
             xp = _backend.namespace(t._data)
             g = make(xp.ones_like(t._data))

@@ -159,8 +159,6 @@ def _meta(meta: tuple | None, i: int, g: Tensor) -> tuple:
     return meta[i]
 
 
-
-
 def apply_node(v: Node, g: Tensor, create_graph: bool) -> list:
     """The protocol's ``apply`` for a table op's node: one gradient per input edge."""
     args, ans = unpack(v, g, create_graph)
@@ -237,9 +235,7 @@ class OpNode(MultiNode):
                     outs.append(make(a))
             ans = tuple(outs)
         if op.materialize_grads:
-            grads = [
-                g if g is not None else _zeros(first, m) for g, m in zip(grads, self.ometa)
-            ]
+            grads = [g if g is not None else _zeros(first, m) for g, m in zip(grads, self.ometa)]
         gs = tuple(grads)
         params = self.params
         rules = op.vjp

@@ -6,9 +6,9 @@ Every random function draws from a ``Generator`` (``generator=``), by default
 gives the same numbers. As in PyTorch the default generator starts from a fresh random seed in each
 process, and a new ``Generator()`` from the fixed seed 67280421310721.
 
-The samplers below (``uniform`` ... ``geometric``) make NumPy arrays of one dtype; the in-place
-methods (``x.normal_()``) and ``normal``/``bernoulli``/``poisson`` of tensors, which touch the graph,
-are in ``ndgrad.ops.random_inplace``.
+The samplers below (``uniform`` ... ``integers``) make NumPy arrays of one dtype; the in-place
+methods (``x.normal_()``) and ``normal``/``bernoulli``/``poisson`` of tensors, which touch the
+graph, are in ``ndgrad.ops.random_inplace``.
 """
 
 from __future__ import annotations
@@ -227,7 +227,7 @@ def np_generator(generator: Any, name: str) -> np.random.Generator:
 
 
 def _not_implemented(kernel: str, d: _dt.dtype, hint: str) -> NotImplementedError:
-    return NotImplementedError(f'"{kernel}" not implemented for \'{torch_name(d)}\'; hint: {hint}')
+    return NotImplementedError(f"\"{kernel}\" not implemented for '{torch_name(d)}'; hint: {hint}")
 
 
 def _float_or_complex(kernel: str, d: _dt.dtype) -> None:
@@ -389,9 +389,7 @@ def rand(
     """
     shape = _size("rand", args, size)
     g = np_generator(generator, "rand")
-    return _sample(
-        "rand", shape, dtype, out, lambda s, d: uniform(g, s, d), device, requires_grad
-    )
+    return _sample("rand", shape, dtype, out, lambda s, d: uniform(g, s, d), device, requires_grad)
 
 
 def randn(
@@ -407,9 +405,7 @@ def randn(
     """Standard normal samples: ``randn(2, 3)``, ``randn((2, 3))``, ``randn(size=())``."""
     shape = _size("randn", args, size)
     g = np_generator(generator, "randn")
-    return _sample(
-        "randn", shape, dtype, out, lambda s, d: normal(g, s, d), device, requires_grad
-    )
+    return _sample("randn", shape, dtype, out, lambda s, d: normal(g, s, d), device, requires_grad)
 
 
 def _randint_bounds(name: str, args: list, low: Any, high: Any) -> tuple[int, int]:
@@ -491,7 +487,9 @@ def randperm(
         [0, 1, 2, 3]
     """
     if isinstance(n, (bool, float)) or not hasattr(n, "__index__"):
-        raise TypeError(f"randperm(): argument 'n' (position 1) must be int, not {type(n).__name__}")
+        raise TypeError(
+            f"randperm(): argument 'n' (position 1) must be int, not {type(n).__name__}"
+        )
     n = int(n.__index__())
     if n < 0:
         raise RuntimeError(f"Trying to create tensor with negative dimension {n}: [{n}]")
@@ -543,7 +541,12 @@ def rand_like(
     """``rand`` with ``input``'s shape, dtype and device (unless given)."""
     g = np_generator(generator, "rand_like")
     return _like_sample(
-        "rand_like", input, dtype, device, requires_grad, memory_format,
+        "rand_like",
+        input,
+        dtype,
+        device,
+        requires_grad,
+        memory_format,
         lambda s, d: uniform(g, s, d),
     )
 
@@ -560,7 +563,12 @@ def randn_like(
     """``randn`` with ``input``'s shape, dtype and device (unless given)."""
     g = np_generator(generator, "randn_like")
     return _like_sample(
-        "randn_like", input, dtype, device, requires_grad, memory_format,
+        "randn_like",
+        input,
+        dtype,
+        device,
+        requires_grad,
+        memory_format,
         lambda s, d: normal(g, s, d),
     )
 
@@ -584,7 +592,12 @@ def randint_like(
     check_int_bounds(d, lo, hi)
     g = np_generator(generator, "randint_like")
     return _like_sample(
-        "randint_like", input, d, device, requires_grad, memory_format,
+        "randint_like",
+        input,
+        d,
+        device,
+        requires_grad,
+        memory_format,
         lambda s, dd: integers(g, s, dd, lo, hi),
     )
 

@@ -469,9 +469,10 @@ class Tensor:
         """The data as a NumPy array, for ``np.asarray(t)`` and libraries that take arrays.
 
         This is how matplotlib, pandas and SciPy see a tensor (``plt.plot(x.detach(), x.grad)``).
-        NumPy 2's ``copy=``: ``True`` always copies, ``None`` copies only when it must (another
-        dtype, another backend), ``False`` never copies and raises ``ValueError`` when it would
-        have to.
+        A tensor that requires grad converts too (PyTorch raises there, as ``.numpy()`` does in
+        both): the array has no history, so nothing can go wrong silently. NumPy 2's ``copy=``:
+        ``True`` always copies, ``None`` copies only when it must (another dtype, another
+        backend), ``False`` never copies and raises ``ValueError`` when it would have to.
 
         Example:
             >>> import numpy as np, ndgrad
@@ -570,14 +571,11 @@ class Tensor:
         """Pickling (``pickle``, ``copy.copy``, ``multiprocessing``, joblib), as in PyTorch.
 
         A tensor pickles as its array (NumPy's own pickling) and ``requires_grad``; history and
-        ``.grad`` are not kept, so a tensor that was computed loads as a leaf (PyTorch does the
-        same). A view pickles as its base plus where it lies in the base, so tensors that shared
-        memory share it again after loading from one pickle. Unpickling can run code: read files
-        you did not write with ``ndgrad.load``, which never unpickles.
+        ``.grad`` are not kept, so a tensor that was computed loads as a leaf, and a view loads
+        as a tensor of its own (PyTorch does the same). ``copy.copy`` shares the memory, as
+        PyTorch's. Unpickling can run code: read files you did not write with ``ndgrad.load``,
+        which never unpickles.
         """
-        view = _view_parts(self)
-        if view is not None:
-            return (_rebuild_view, (*view, self._requires_grad))
         return (_rebuild_tensor, (self._data, self._requires_grad))
 
     def is_inference(self) -> bool:
@@ -610,7 +608,7 @@ class Tensor:
 
 
 # --------------------------------------------------------------------------------------------
-# Pickling: module-level functions, so that a pickle names them (ndgrad._core.tensor._rebuild_*).
+# Pickling and deepcopy: module-level, so that a pickle names ndgrad._core.tensor._rebuild_tensor.
 
 
 def _rebuild_tensor(data: Any, requires_grad: bool = False) -> Tensor:
@@ -652,7 +650,7 @@ def _rebuild_view(
     writeable: bool,
     requires_grad: bool,
 ) -> Tensor:
-    """A leaf that shares ``base``'s memory, as the pickled view did (PyTorch's storage sharing)."""
+    """A leaf in ``base``'s memory where the copied view was in its base's (deepcopy keeps it)."""
     a = np.ndarray(shape, dtype=dtype, buffer=base._data, offset=offset, strides=strides)
     if not writeable:
         a.flags.writeable = False

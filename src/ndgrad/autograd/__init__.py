@@ -12,6 +12,7 @@ from .._core.grad_mode import (
 )
 from .._core.legacy import Variable
 from . import forward_ad
+from .function import Function, FunctionCtx, InplaceFunction, once_differentiable
 
 __all__ = [
     "backward",
@@ -23,4 +24,8 @@ __all__ = [
     "is_grad_enabled",
     "inference_mode",
     "Variable",
+    "Function",
+    "FunctionCtx",
+    "InplaceFunction",
+    "once_differentiable",
 ]

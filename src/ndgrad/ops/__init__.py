@@ -10,10 +10,12 @@ from . import (  # noqa: F401  (registration)
     linalg,
     nn_ops,
     pointwise,
+    random_inplace,
     reduction,
     scatter,
     shape,
     sorting,
+    tensor_methods,
     views,
 )
 from . import _bind  # noqa: F401, E402  (binds what _core needs: See OpsInterface)

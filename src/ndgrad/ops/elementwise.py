@@ -1251,10 +1251,21 @@ def _is_complex(t: Any) -> bool:
 
 
 def _cj(t: Any) -> Any:
-    """``conj(t)`` for complex ``t``, ``t`` itself otherwise: the factor a complex rule conjugates."""
-    if isinstance(t, Tensor):
-        return _conj(t) if _is_complex(t) else t
-    return t.conjugate() if isinstance(t, complex) else t
+    """``conj(t)`` for complex ``t``, else ``t`` itself: the factor a complex rule conjugates.
+
+    On the backward hot path of every mul, exp, tanh ...: a float constant and a NumPy tensor
+    are told apart without a call (an exception only for other scalars and backends).
+    """
+    tt = type(t)
+    if tt is float or tt is int:
+        return t
+    try:
+        k = t._data.dtype.kind
+    except AttributeError:  # a Python number, or a backend whose dtypes have no kind
+        if isinstance(t, Tensor):
+            return _conj(t) if _is_complex(t) else t
+        return t.conjugate() if isinstance(t, complex) else t
+    return _conj(t) if k == "c" else t
 
 
 def _real_part(t: Any) -> Any:
@@ -1292,14 +1303,14 @@ def conj(input: Tensor) -> Tensor:
 
     Example:
         >>> import ndgrad
-        >>> ndgrad.tensor([1 + 2j]).conj()
-        tensor([1.-2.j])
+        >>> ndgrad.tensor([1 + 2j]).conj().tolist()
+        [(1-2j)]
     """
     return _conj(input) if _is_complex(to_tensor(input)) else input
 
 
 def _real_fwd(xp: Any, x: Any) -> Any:
-    return xp.real(x)
+    return xp.real(x) if _dt.from_np_dtype(x.dtype).is_complex else x
 
 
 _real = def_op(
@@ -1332,13 +1343,14 @@ def real(input: Tensor) -> Tensor:
 
 
 def _imag_fwd(xp: Any, x: Any) -> Any:
-    return xp.imag(x)
+    return xp.imag(x) if _dt.from_np_dtype(x.dtype).is_complex else xp.zeros_like(x)
 
 
 _imag = def_op(
     "imag",
     forward=_imag_fwd,
-    vjp=lambda g, ans, x: g * 1j,  # y = Im z: dL/dy = g, so the gradient is 0 + ig
+    # y = Im z: dL/dy = g, so the gradient is 0 + ig (0 for the real samples of the template)
+    vjp=lambda g, ans, x: g * 1j if x.dtype.is_complex else _zeros_like(g),
     jvp="linear",
     save=None,
     view=True,
@@ -1402,14 +1414,28 @@ angle = def_op(
     "The gradient is g i z / |z|^2 (0 at z = 0, and for real inputs).",
 )
 
-EXPORTS.update(conj=conj, conj_physical=conj, real=real, imag=imag)
-EXPORTS.update(resolve_conj=lambda input: input, resolve_neg=lambda input: input)
-EXPORTS["is_conj"] = lambda input: False  # no lazy conjugate bit: conj() makes a copy
-attach_method("conj", conj)
-attach_method("conj_physical", conj)
-attach_method("resolve_conj", lambda self: self)
-attach_method("resolve_neg", lambda self: self)
-attach_method("is_conj", lambda self: False)
+
+
+def resolve_conj(input: Tensor) -> Tensor:
+    """``input`` itself: ndgrad has no lazy conjugate (or negative) bit to resolve."""
+    return input
+
+
+def is_conj(input: Tensor) -> bool:
+    """False: ndgrad's conj() makes a copy, never a lazily conjugated view."""
+    return False
+
+
+EXPORTS.update(conj=conj, conj_physical=conj, real=real, imag=imag, is_conj=is_conj)
+EXPORTS.update(resolve_conj=resolve_conj, resolve_neg=resolve_conj)
+for _name, _f in (
+    ("conj", conj),
+    ("conj_physical", conj),
+    ("resolve_conj", resolve_conj),
+    ("resolve_neg", resolve_conj),
+    ("is_conj", is_conj),
+):
+    attach_method(_name, _f)
 Tensor.real = property(real, doc="The real part (a view); a real tensor itself.")
 Tensor.imag = property(imag, doc="The imaginary part (a view); complex tensors only.")
 

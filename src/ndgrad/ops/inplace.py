@@ -307,13 +307,13 @@ def _view_inplace(self: Tensor, name: str, params: dict, what: str) -> Tensor:
     e = self._ext
     vo = None if e is None else e.view_of
     if vo is not None:  # a tracked view stays a view of its root, one step further
-        e.view_of = (vo[0], (*vo[1], (name, params)))
+        e.view_of = (vo[0], (*vo[1], (name, params)), *vo[2:])
     elif self._base is None:  # a root: its live views now reach it through the inverse step
         inv = _inverse(name, params, old_shape)
         for v in _views.live_views(self):
             vvo = v._ext.view_of
             if vvo is not None and vvo[0] is self:
-                v._ext.view_of = (self, (inv, *vvo[1]))
+                v._ext.view_of = (self, (inv, *vvo[1]), *vvo[2:])
     return self
 
 

@@ -11,7 +11,7 @@ Example:
     >>> b = ndgrad.tensor([1.0, -1.0])
     >>> y = a @ b
     >>> y
-    tensor([-1., -1.], grad_fn=<MatmulBackward0>)
+    tensor([-1., -1.], grad_fn=<MvBackward0>)
     >>> y.sum().backward()
     >>> a.grad
     tensor([[ 1., -1.],
@@ -29,7 +29,7 @@ import numpy as np
 from .._core import dtypes as _dt
 from .._core.tensor import Tensor
 from .elementwise import _cj
-from .registry import EXPORTS, Sample, def_op
+from .registry import EXPORTS, Sample, attach_method, def_op
 from .samples import rand
 
 _PY_SCALARS = (int, float, bool, complex)
@@ -749,6 +749,38 @@ trace = def_op(
     doc="Sum of the main diagonal of a 2-D tensor (rectangular allowed). d/dx = g on the "
     "diagonal, 0 elsewhere.",
 )
+
+
+# --------------------------------------------------------------------------------------------
+# matmul picks mm, mv or dot for the ranks where PyTorch does, so its nodes have their names
+# (MmBackward0, MvBackward0, DotBackward0), with the same values, checks and messages; other
+# ranks keep the matmul record (MatmulBackward0, where PyTorch records views of an mm or bmm).
+
+_matmul_any = matmul
+
+
+def matmul(input: Any, other: Any) -> Tensor:
+    """Matrix product with PyTorch's rules (see the ``matmul`` record's doc).
+
+    Example:
+        >>> import ndgrad
+        >>> (ndgrad.ones(2, 3) @ ndgrad.ones(3)).tolist()
+        [3.0, 3.0]
+    """
+    if isinstance(input, Tensor) and isinstance(other, Tensor):
+        da, db = input._data.ndim, other._data.ndim
+        if da == 2:
+            if db == 2:
+                return mm(input, other)
+            if db == 1:
+                return mv(input, other)
+        elif da == 1 and db == 1:
+            return dot(input, other)
+    return _matmul_any(input, other)
+
+
+EXPORTS["matmul"] = matmul
+attach_method("matmul", matmul)
 
 
 # --------------------------------------------------------------------------------------------

@@ -219,7 +219,11 @@ def _dim_overload(fn: Any, backward_name: str, samples: Any) -> Any:
 
     op = TABLE[fn.__name__]
     twin = dataclasses.replace(
-        op, name=f"_{op.name}_dim", backward_name=backward_name, samples=samples
+        op,
+        name=f"_{op.name}_dim",
+        backward_name=backward_name,
+        samples=samples,
+        torch=op.name if op.torch is None else op.torch,  # the twin's PyTorch function: op's
     )
     TABLE[twin.name] = twin
     by_dim = twin.fn = _make_fn(twin)

@@ -753,6 +753,8 @@ def apply_inplace(op: OpDef, self: Tensor, args: Sequence[Any], params: dict = _
     ):
         ufunc = _UFUNC_INPLACE.get(op.name)
         if ufunc is not None and _ufunc_inplace(ufunc, self, args[0]):
+            if self._requires_grad or self._base is not None:
+                _refresh_views(self)
             return self
     old = self
     if fw or (
@@ -763,7 +765,15 @@ def apply_inplace(op: OpDef, self: Tensor, args: Sequence[Any], params: dict = _
         data = self._data
         if 0 in op.save or (op.save_for and any(0 in p for p in op.save_for)):
             data = _backend.namespace(data).asarray(data, copy=True)
-        old = make(data, self._requires_grad, self._node)
+        rg, node = self._requires_grad, self._node
+        if self._base is not None and recording:
+            # A view's old value enters the op as a fresh view of its root's history, not through
+            # the view's own node: as PyTorch's CopySlices, the gradient of that value goes
+            # straight to the root (hooks on the view's node see only its other uses).
+            fresh = _VIEW_REBASE["fresh"](self)
+            if fresh is not None:
+                rg, node = fresh
+        old = make(data, rg, node)
         _fw.copy_tangents(old, self)
     out = apply(op, (old, *args), params)
     write_into(self, out._data, what)
@@ -776,10 +786,19 @@ def apply_inplace(op: OpDef, self: Tensor, args: Sequence[Any], params: dict = _
         if self._base is not None:
             _rebase_view(self)
         else:  # views of self made before the write now see the new values: new history
-            regen = _VIEW_REBASE.get("regenerate")
-            if regen is not None:
-                regen(self)
+            _VIEW_REBASE["regenerate"](self)
+    elif self._requires_grad or self._base is not None:
+        _refresh_views(self)
     return self
+
+
+def _refresh_views(self: Tensor) -> None:
+    """After a write that recorded nothing (under ``no_grad()``), the views of a root that
+    requires grad get new nodes all the same, as PyTorch regenerates a view's ``grad_fn`` after
+    any in-place change of its base: hooks registered on a view before see only earlier uses."""
+    root = self._base if self._base is not None else self
+    if root._requires_grad:
+        _VIEW_REBASE["regenerate"](root)
 
 
 _UFUNC_INPLACE = {"add": np.add, "sub": np.subtract, "mul": np.multiply, "div": np.true_divide}

@@ -333,7 +333,7 @@ _topk = def_op(
         Sample((distinct(rng, (2, 5), dt),), {"k": 5}),
     ],
     ref=_topk_ref,
-    torch=lambda x, k, dim=-1, largest=True, sorted=True: __import__("torch").topk(
+    torch=lambda x, k, dim=-1, largest=True, sorted=True: __import__("torch").topk(  # noqa: A006 - torch's keyword
         x, k, dim, largest, sorted
     ),
     doc="``topk``: the ``k`` largest (or smallest) values along ``dim`` and their indices.",
@@ -619,7 +619,7 @@ def _aminmax_jvp(tangents: tuple, ans: tuple, x: Tensor, *, dim: Any = None, kee
     return tuple(outs)
 
 
-_aminmax = def_op(
+aminmax = def_op(
     "aminmax",
     forward=_aminmax_fwd,
     vjp=_aminmax_vjp,
@@ -663,7 +663,7 @@ def _def_var_mean(name: str, sd: bool) -> Any:
             out = single.vjp[0](gs[0], a0, x, dim=dim, correction=correction, keepdim=keepdim)
         if gs[1] is not None:
             n = _red._count(tuple(x.shape), dim)
-            r = _red.expand_back(gs[1], x.shape, dim, keepdim) / n
+            r = _red.expand_back(gs[1], x.shape, dim, keepdim).expand(x.shape) / n
             out = r if out is None else out + r
         return out
 

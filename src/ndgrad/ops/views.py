@@ -242,11 +242,11 @@ def _any_alias(t: Tensor) -> Any:
 
 
 def _buffer_alias(t: Tensor) -> Any:
-    """A writeable array on the memory of view ``t`` found from its base's buffer (a C-contiguous
-    writeable NumPy array), for the views ndgrad does not track; None when there is none."""
-    base = t._base
+    """A writeable array on the memory of ``t`` found from the NumPy array that owns it (when
+    that is C-contiguous and writeable): for read-only arrays ndgrad has no path for (a view made
+    by a backward pass, ``e.detach()`` of an ``expand()`` view); None when there is none."""
     d = t._data
-    b = None if base is None else base._data
+    b = getattr(d, "base", None)  # NumPy keeps the array that owns the memory here
     if type(d) is not np.ndarray or type(b) is not np.ndarray:
         return None
     if not (b.flags.writeable and b.flags.c_contiguous) or d.dtype != b.dtype or b.size == 0:
@@ -445,20 +445,31 @@ def _regenerate(root: Tensor, skip: Tensor | None) -> None:
     """Give the live views of ``root`` a history from its new node (PyTorch regenerates a view's
     grad_fn when its base changed in place). A view made in no-grad mode keeps no history of its
     own, and keeps none: See Note [Views and in-place writes]."""
-    for v in live_views(root):
-        if v is skip:
-            continue
-        vo = v._ext.view_of
-        if vo is None or vo[0] is not root or vo[2] is not None:
-            continue
-        r = follow_path(make(root._data, root._requires_grad, root._node), vo[1])
+    views = live_views(root)
+    if not views:
+        return
+    token = _GRAD.set(True)  # the new nodes are recorded even after a write under no_grad()
+    try:
+        for v in views:
+            if v is not skip:
+                _regenerate_one(root, v)
+    finally:
+        _GRAD.reset(token)
+
+
+def _regenerate_one(root: Tensor, v: Tensor) -> None:
+    vo = v._ext.view_of
+    if vo is None or vo[0] is not root or vo[2] is not None:
+        return
+    if root._requires_grad or v._requires_grad:
+        r = follow_path(root, vo[1])
         _set_history(v, r._node)
         v._requires_grad = r._requires_grad
-        if _fw.ACTIVE[0]:
-            for lvl in _fw.open_levels():  # one tangent per dual level
-                tr = _tangent(root, lvl)
-                if tr is not None:
-                    _fw.set_tangent(v, lvl, follow_path(tr, vo[1]))
+    if _fw.ACTIVE[0]:
+        for lvl in _fw.open_levels():  # one tangent per dual level
+            tr = _tangent(root, lvl)
+            if tr is not None:
+                _fw.set_tangent(v, lvl, follow_path(tr, vo[1]))
 
 
 def _rebase(view: Tensor, root: Tensor, path: tuple) -> None:
@@ -496,9 +507,24 @@ def regenerate_views(root: Tensor) -> None:
     _regenerate(root, None)
 
 
+def fresh_history(view: Tensor) -> tuple | None:
+    """``(requires_grad, node)`` of ``view`` made again from its root's history now; None for an
+    untracked view or one made in no-grad mode."""
+    vo = view._ext.view_of if view._ext is not None else None
+    if vo is None or vo[2] is not None:
+        return None
+    token = _GRAD.set(True)
+    try:
+        r = follow_path(vo[0], vo[1])
+    finally:
+        _GRAD.reset(token)
+    return r._requires_grad, r._node
+
+
 _VIEW_REBASE["getitem"] = _rebase
 _VIEW_REBASE["regenerate"] = regenerate_views  # for apply_inplace on a base: see the report
 _VIEW_REBASE["alias"] = _any_alias  # for write_into on a read-only (expand) view
+_VIEW_REBASE["fresh"] = fresh_history  # for apply_inplace on a view
 
 
 def _value(self: Tensor, value: Any) -> Tensor | None:
@@ -593,6 +619,9 @@ def write(
         if self._base is not None:
             _push_tangent(self)
     if not rec:
+        root = self._base if self._base is not None else self
+        if root._requires_grad:  # as PyTorch, even a write under no_grad() gives new nodes
+            _regenerate(root, None)
         return
     root = self
     if self._base is not None:  # tracked: _check_view_write refused the others
