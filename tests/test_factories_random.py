@@ -19,20 +19,23 @@ def _torch():
 def _error(fn):
     try:
         fn()
-    except Exception as e:  # noqa: BLE001 - the class is what is compared
+    except Exception as e:  # the class is what is compared
         return e
     return None
 
 
 def _same_error(nd_fn, torch_fn, *, prefix=True):
-    """Both raise the same exception class; ndgrad's message starts with PyTorch's text."""
+    """Both raise the same exception class; ndgrad's message starts with PyTorch's text (its
+    final period and boilerplate aside: ndgrad may add details and a hint there)."""
     e_t, e_n = _error(torch_fn), _error(nd_fn)
     assert e_t is not None, "torch did not raise"
     assert e_n is not None, f"ndgrad did not raise ({type(e_t).__name__}: {e_t})"
     assert type(e_n) is type(e_t), f"ndgrad {type(e_n).__name__}: {e_n}; torch {e_t!r}"
     if prefix:
-        want = str(e_t).split("\n")[0].split(" (Triggered")[0].strip()
-        assert str(e_n).replace("ndgrad.", "torch.").startswith(want), (str(e_n), want)
+        want = str(e_t).split("\n")[0].split(" (Triggered")[0].split("  (Could this")[0]
+        want = want.strip().rstrip(".")
+        got = str(e_n).replace("ndgrad.", "torch.")
+        assert got.lower().startswith(want.lower()), (got, want)
     return e_n
 
 
@@ -51,7 +54,8 @@ def test_generator_has_torchs_methods_a_cpu_device_and_torchs_default_seed():
     assert g.initial_seed() == tg.initial_seed() == 67280421310721
     assert str(g.device) == str(tg.device) == "cpu"
     for name in ("manual_seed", "seed", "initial_seed", "get_state", "set_state", "clone_state"):
-        assert callable(getattr(g, name)) and callable(getattr(tg, name))
+        assert callable(getattr(g, name))
+        assert callable(getattr(tg, name))
     assert g.manual_seed(3) is g
     assert g.initial_seed() == 3
 
@@ -70,7 +74,8 @@ def test_seeding_a_generator_makes_its_stream_reproducible_and_independent_of_th
 def test_get_state_and_set_state_replay_the_same_numbers_and_keep_the_seed():
     g = ndgrad.Generator().manual_seed(5)
     state = g.get_state()
-    assert state.dtype is ndgrad.uint8 and state.ndim == 1
+    assert state.dtype is ndgrad.uint8
+    assert state.ndim == 1
     first = ndgrad.randn(6, generator=g).tolist()
     g.manual_seed(99)
     g.set_state(state)
@@ -99,7 +104,8 @@ def test_set_state_refuses_what_is_not_a_state_with_torchs_classes():
         lambda: tg.set_state(torch.zeros(3, dtype=torch.uint8)),
         prefix=False,
     )
-    assert "size to be 3" in str(e) and "hint:" in str(e)
+    assert "size to be 3" in str(e)
+    assert "hint:" in str(e)
 
 
 def test_manual_seed_seeds_the_default_generator_as_torch_does():
@@ -205,11 +211,12 @@ def test_a_generator_that_is_not_one_is_refused_with_a_type_error():
 )
 def test_random_factories_give_torchs_shapes_and_dtypes(call):
     torch = _torch()
-    n = eval("LIB." + call, {"LIB": ndgrad})  # noqa: S307 - fixed strings of this test
-    t = eval("LIB." + call, {"LIB": torch})  # noqa: S307
+    n = eval("LIB." + call, {"LIB": ndgrad})
+    t = eval("LIB." + call, {"LIB": torch})
     assert tuple(n.shape) == tuple(t.shape)
     assert n.dtype.name == str(t.dtype).removeprefix("torch.")
-    assert n.is_leaf and not n.requires_grad
+    assert n.is_leaf
+    assert not n.requires_grad
 
 
 @pytest.mark.parametrize(
@@ -241,8 +248,8 @@ def test_random_factory_errors_have_torchs_classes(call):
     prefix = not call.startswith(("randn(2, size", "randn()", "rand(2.5", "randint(10)"))
     prefix = prefix and "2**63" not in call and "randperm(3.0" not in call
     _same_error(
-        lambda: eval("LIB." + call, {"LIB": ndgrad}),  # noqa: S307
-        lambda: eval("LIB." + call, {"LIB": torch}),  # noqa: S307
+        lambda: eval("LIB." + call, {"LIB": ndgrad}),
+        lambda: eval("LIB." + call, {"LIB": torch}),
         prefix=prefix,
     )
 
@@ -256,23 +263,30 @@ def test_random_factories_take_requires_grad_for_floating_dtypes():
         "randint(0, 9, (3,), dtype=LIB.float32, requires_grad=True)",
         "normal(0.0, 1.0, (2,), requires_grad=True)",
     ):
-        n = eval("LIB." + call, {"LIB": ndgrad})  # noqa: S307
-        t = eval("LIB." + call, {"LIB": torch})  # noqa: S307
-        assert n.requires_grad and t.requires_grad and n.is_leaf, call
+        n = eval("LIB." + call, {"LIB": ndgrad})
+        t = eval("LIB." + call, {"LIB": torch})
+        assert n.requires_grad, call
+        assert t.requires_grad, call
+        assert n.is_leaf, call
 
 
 def test_rand_lies_in_the_unit_interval_for_every_float_dtype():
     for d in (ndgrad.float16, ndgrad.float32, ndgrad.float64):
         u = ndgrad.rand(200_000, dtype=d).numpy()
-        assert u.min() >= 0 and u.max() < 1, d
+        assert u.min() >= 0, d
+        assert u.max() < 1, d
         assert abs(float(u.astype(np.float64).mean()) - 0.5) < 0.01
 
 
 def test_complex_randn_splits_unit_variance_between_the_parts_as_torch():
     z = ndgrad.randn(200_000, dtype=ndgrad.complex128).numpy()
-    assert abs(z.real.var() - 0.5) < 0.01 and abs(z.imag.var() - 0.5) < 0.01
+    assert abs(z.real.var() - 0.5) < 0.01
+    assert abs(z.imag.var() - 0.5) < 0.01
     u = ndgrad.rand(1000, dtype=ndgrad.complex64).numpy()
-    assert 0 <= u.real.min() and u.real.max() < 1 and 0 <= u.imag.min() and u.imag.max() < 1
+    assert u.real.min() >= 0
+    assert u.real.max() < 1
+    assert u.imag.min() >= 0
+    assert u.imag.max() < 1
 
 
 def test_randint_covers_its_half_open_range():
@@ -299,9 +313,11 @@ def test_like_random_factories_follow_the_input_and_take_torchs_keywords():
         ("randint_like", (3, 10)),
     ):
         n, t = getattr(ndgrad, name)(x, *args), getattr(torch, name)(tx, *args)
-        assert tuple(n.shape) == tuple(t.shape) and n.dtype.name == str(t.dtype)[6:]
+        assert tuple(n.shape) == tuple(t.shape)
+        assert n.dtype.name == str(t.dtype)[6:]
         n = getattr(ndgrad, name)(x, *args, dtype=ndgrad.float32, requires_grad=True)
-        assert n.dtype is ndgrad.float32 and n.requires_grad
+        assert n.dtype is ndgrad.float32
+        assert n.requires_grad
     r = ndgrad.randint_like(x, low=2, high=5)
     assert set(r.tolist()[0]) <= {2.0, 3.0, 4.0}
     assert ndgrad.randint_like(ndgrad.ones(2, dtype=ndgrad.int32), 10).dtype is ndgrad.int32
@@ -343,8 +359,8 @@ def test_like_random_factories_follow_the_input_and_take_torchs_keywords():
 )
 def test_normal_bernoulli_poisson_multinomial_give_torchs_shapes_and_dtypes(call):
     torch = _torch()
-    n = eval("LIB." + call, {"LIB": ndgrad})  # noqa: S307
-    t = eval("LIB." + call, {"LIB": torch})  # noqa: S307
+    n = eval("LIB." + call, {"LIB": ndgrad})
+    t = eval("LIB." + call, {"LIB": torch})
     assert tuple(n.shape) == tuple(t.shape)
     assert n.dtype.name == str(t.dtype).removeprefix("torch.")
 
@@ -386,34 +402,33 @@ def test_normal_bernoulli_poisson_multinomial_give_torchs_shapes_and_dtypes(call
 )
 def test_normal_bernoulli_poisson_multinomial_errors_have_torchs_classes(call):
     torch = _torch()
-    prefix = "normal(0.0, 1.0)" != call and "dtype=LIB.float64)" not in call
+    prefix = call != "normal(0.0, 1.0)" and "dtype=LIB.float64)" not in call
     prefix = prefix and "bernoulli(0.5)" not in call and "size=(2,), dtype" not in call
     _same_error(
-        lambda: eval("LIB." + call, {"LIB": ndgrad}),  # noqa: S307
-        lambda: eval("LIB." + call, {"LIB": torch}),  # noqa: S307
+        lambda: eval("LIB." + call, {"LIB": ndgrad}),
+        lambda: eval("LIB." + call, {"LIB": torch}),
         prefix=prefix,
     )
 
 
 def test_normal_follows_mean_and_std():
     z = ndgrad.normal(ndgrad.full((100_000,), 3.0, dtype=ndgrad.float64), 2.0).numpy()
-    assert abs(z.mean() - 3.0) < 0.05 and abs(z.std() - 2.0) < 0.05
+    assert abs(z.mean() - 3.0) < 0.05
+    assert abs(z.std() - 2.0) < 0.05
     z = ndgrad.normal(-1.0, 0.5, size=(100_000,)).numpy()
-    assert abs(z.mean() + 1.0) < 0.02 and abs(z.std() - 0.5) < 0.02
+    assert abs(z.mean() + 1.0) < 0.02
+    assert abs(z.std() - 0.5) < 0.02
     s = ndgrad.normal(ndgrad.zeros(2), ndgrad.tensor([0.0, 1.0]))
     assert s.tolist()[0] == 0.0
 
 
 @pytest.mark.parametrize(
-    "make, backward_name",
+    ("make", "backward_name"),
     [
         (lambda m, s: ndgrad.normal(m, s), "NormalBackward3"),
         (lambda m, s: ndgrad.normal(m, 2.0), "NormalBackward1"),
         (lambda m, s: ndgrad.normal(1.0, s), "NormalBackward2"),
-        (
-            lambda m, s: ndgrad.bernoulli(m.sigmoid().detach().requires_grad_()),
-            "BernoulliBackward0",
-        ),
+        (lambda m, s: ndgrad.bernoulli(s * 0.5), "BernoulliBackward0"),
         (lambda m, s: ndgrad.poisson(s), "PoissonBackward0"),
     ],
 )
@@ -422,17 +437,19 @@ def test_random_ops_of_tensors_that_require_grad_record_a_zero_gradient_node(mak
     m = ndgrad.zeros(3, requires_grad=True)
     s = ndgrad.ones(3, requires_grad=True)
     y = make(m, s)
-    assert y.grad_fn is not None and y.grad_fn.name() == backward_name
+    assert y.grad_fn is not None
+    assert y.grad_fn.name() == backward_name
     y.sum().backward()
     got = [t.grad for t in (m, s) if t.grad is not None]
-    assert got and all(g.tolist() == [0.0, 0.0, 0.0] for g in got)
+    assert got
+    assert all(g.tolist() == [0.0, 0.0, 0.0] for g in got)
     tm = torch.zeros(3, requires_grad=True)
     ts = torch.ones(3, requires_grad=True)
     ty = {
         "NormalBackward3": lambda: torch.normal(tm, ts),
         "NormalBackward1": lambda: torch.normal(tm, 2.0),
         "NormalBackward2": lambda: torch.normal(1.0, ts),
-        "BernoulliBackward0": lambda: torch.bernoulli(tm.sigmoid().detach().requires_grad_()),
+        "BernoulliBackward0": lambda: torch.bernoulli(ts * 0.5),
         "PoissonBackward0": lambda: torch.poisson(ts),
     }[backward_name]()
     assert ty.grad_fn.name() == backward_name
@@ -517,7 +534,7 @@ def _args(lib, args, n=4):
     return tuple(lib.full((n,), 0.5) if a == "probs" else a for a in args)
 
 
-@pytest.mark.parametrize("name, args, node", INPLACE)
+@pytest.mark.parametrize(("name", "args", "node"), INPLACE)
 def test_in_place_random_methods_write_into_memory_so_views_see_it_and_bump_the_version(
     name, args, node
 ):
@@ -529,10 +546,11 @@ def test_in_place_random_methods_write_into_memory_so_views_see_it_and_bump_the_
     assert x._version > before
     assert view.tolist() == x.tolist()[1:3]
     assert x.tolist() != [-7.0] * 4
-    assert not x.requires_grad and x.grad_fn is None
+    assert not x.requires_grad
+    assert x.grad_fn is None
 
 
-@pytest.mark.parametrize("name, args, node", INPLACE)
+@pytest.mark.parametrize(("name", "args", "node"), INPLACE)
 def test_in_place_random_methods_refuse_a_leaf_that_requires_grad_like_torch(name, args, node):
     torch = _torch()
     a, ta = ndgrad.zeros(4, requires_grad=True), torch.zeros(4, requires_grad=True)
@@ -546,22 +564,24 @@ def test_in_place_random_methods_refuse_a_leaf_that_requires_grad_like_torch(nam
     )
 
 
-@pytest.mark.parametrize("name, args, node", INPLACE)
+@pytest.mark.parametrize(("name", "args", "node"), INPLACE)
 def test_in_place_random_methods_fill_leaves_under_no_grad_as_nn_init_does(name, args, node):
     a = ndgrad.zeros(4, requires_grad=True)
     with ndgrad.no_grad():
         getattr(a, name)(*_args(ndgrad, args))
-    assert a.is_leaf and a.requires_grad
+    assert a.is_leaf
+    assert a.requires_grad
     assert a._version == 1
 
 
-@pytest.mark.parametrize("name, args, node", INPLACE)
+@pytest.mark.parametrize(("name", "args", "node"), INPLACE)
 def test_in_place_random_on_a_non_leaf_cuts_its_history_with_torchs_node(name, args, node):
     torch = _torch()
     a = ndgrad.ones(4, requires_grad=True)
     b = a * 3
     getattr(b, name)(*_args(ndgrad, args))
-    assert b.requires_grad and b.grad_fn.name() == node
+    assert b.requires_grad
+    assert b.grad_fn.name() == node
     (b * 2).sum().backward()
     assert a.grad.tolist() == [0.0] * 4
     ta = torch.ones(4, requires_grad=True)
@@ -571,7 +591,7 @@ def test_in_place_random_on_a_non_leaf_cuts_its_history_with_torchs_node(name, a
 
 
 @pytest.mark.parametrize(
-    "name, args, dtype",
+    ("name", "args", "dtype"),
     [
         ("uniform_", (3, 2), "float32"),
         ("uniform_", (), "int64"),
@@ -641,7 +661,8 @@ def test_geometric_needs_p_like_torch():
 
 def test_uniform_takes_from_and_to_by_name_and_stays_in_its_half_open_range():
     x = ndgrad.empty(100_000).uniform_(**{"from": 2.0, "to": 3.0}).numpy()
-    assert x.min() >= 2.0 and x.max() < 3.0
+    assert x.min() >= 2.0
+    assert x.max() < 3.0
     assert ndgrad.empty(3).uniform_(2, 2).tolist() == [2.0, 2.0, 2.0]
     y = ndgrad.empty(100_000, dtype=ndgrad.float16).uniform_(0, 1).numpy()
     assert y.max() < 1
@@ -652,7 +673,9 @@ def test_random_ranges_follow_torch_for_every_dtype():
     assert set(ndgrad.empty(1000).random_(to=3).tolist()) == {0.0, 1.0, 2.0}
     assert set(ndgrad.empty(1000).random_(3, to=5).tolist()) == {3.0, 4.0}
     f = ndgrad.empty(1000).random_().numpy()
-    assert f.min() >= 0 and f.max() <= 2**24 and (f == np.round(f)).all()
+    assert f.min() >= 0
+    assert f.max() <= 2**24
+    assert (f == np.round(f)).all()
     assert ndgrad.empty(1000, dtype=ndgrad.float64).random_().numpy().max() > 2**30
     assert set(ndgrad.empty(100, dtype=ndgrad.bool).random_().tolist()) == {False, True}
     u = ndgrad.empty(1000, dtype=ndgrad.uint8).random_().numpy()
@@ -674,15 +697,18 @@ def test_random_beyond_float_precision_warns_like_torch():
 def test_distributions_have_their_means():
     n = 200_000
     e = ndgrad.empty(n, dtype=ndgrad.float64).exponential_(2.0).numpy()
-    assert abs(e.mean() - 0.5) < 0.01 and e.min() >= 0
+    assert abs(e.mean() - 0.5) < 0.01
+    assert e.min() >= 0
     g = ndgrad.empty(n, dtype=ndgrad.float64).geometric_(0.25).numpy()
-    assert abs(g.mean() - 4.0) < 0.05 and g.min() >= 1
+    assert abs(g.mean() - 4.0) < 0.05
+    assert g.min() >= 1
     ln = ndgrad.empty(n, dtype=ndgrad.float64).log_normal_(0.0, 0.5).numpy()
     assert abs(np.log(ln).std() - 0.5) < 0.01
     c = ndgrad.empty(n, dtype=ndgrad.float64).cauchy_(1.0, 2.0).numpy()
     assert abs(np.median(c) - 1.0) < 0.05
     z = ndgrad.empty(n, dtype=ndgrad.complex128).normal_(1.0, 2.0).numpy()
-    assert abs(z.real.mean() - 1.0) < 0.02 and abs(z.real.var() - 2.0) < 0.05
+    assert abs(z.real.mean() - 1.0) < 0.02
+    assert abs(z.real.var() - 2.0) < 0.05
 
 
 # --------------------------------------------------------------------------------------------
@@ -722,7 +748,7 @@ def test_an_out_of_the_wrong_shape_is_resized_and_warns_only_where_torch_does(ca
         out = lib.empty(2, 3)
         with warnings.catch_warnings(record=True) as w:
             warnings.simplefilter("always")
-            r = eval("LIB." + call, {"LIB": lib, "OUT": out})  # noqa: S307
+            r = eval("LIB." + call, {"LIB": lib, "OUT": out})
         assert r is out
         res[lib.__name__] = (tuple(out.shape), any("resized" in str(x.message) for x in w))
     assert res["ndgrad"] == res["torch"]
@@ -743,8 +769,8 @@ def test_an_out_of_the_wrong_shape_is_resized_and_warns_only_where_torch_does(ca
 def test_out_errors_have_torchs_classes_and_messages(call):
     torch = _torch()
     _same_error(
-        lambda: eval("LIB." + call, {"LIB": ndgrad}),  # noqa: S307
-        lambda: eval("LIB." + call, {"LIB": torch}),  # noqa: S307
+        lambda: eval("LIB." + call, {"LIB": ndgrad}),
+        lambda: eval("LIB." + call, {"LIB": torch}),
         prefix="requires_grad" not in call,
     )
 
@@ -791,8 +817,8 @@ def test_full_with_an_int_out_truncates_as_torch():
 )
 def test_factories_take_torchs_keywords_and_give_its_shapes_dtypes_and_flags(call):
     torch = _torch()
-    n = eval("LIB." + call, {"LIB": ndgrad})  # noqa: S307
-    t = eval("LIB." + call, {"LIB": torch})  # noqa: S307
+    n = eval("LIB." + call, {"LIB": ndgrad})
+    t = eval("LIB." + call, {"LIB": torch})
     assert tuple(n.shape) == tuple(t.shape)
     assert n.dtype.name == str(t.dtype).removeprefix("torch.")
     assert n.requires_grad == t.requires_grad
@@ -833,16 +859,18 @@ def test_factory_errors_have_torchs_classes(call):
         s in call for s in ("size=(2, 3)", "zeros()", "2.0)", "(2,), (3,)", "requires_grad")
     )
     _same_error(
-        lambda: eval("LIB." + call, {"LIB": ndgrad}),  # noqa: S307
-        lambda: eval("LIB." + call, {"LIB": torch}),  # noqa: S307
+        lambda: eval("LIB." + call, {"LIB": ndgrad}),
+        lambda: eval("LIB." + call, {"LIB": torch}),
         prefix=prefix,
     )
 
 
 def test_an_impossible_allocation_raises_runtime_error_naming_the_bytes_with_a_hint():
     e = _error(lambda: ndgrad.zeros(10**12))
-    assert isinstance(e, RuntimeError) and not isinstance(e, MemoryError)
-    assert "4000000000000 bytes" in str(e) and "hint:" in str(e)
+    assert isinstance(e, RuntimeError)
+    assert not isinstance(e, MemoryError)
+    assert "4000000000000 bytes" in str(e)
+    assert "hint:" in str(e)
     torch = _torch()
     _same_error(lambda: ndgrad.zeros(10**12), lambda: torch.zeros(10**12), prefix=False)
 
@@ -869,11 +897,12 @@ def test_new_methods_default_to_the_dtype_and_device_of_self(call):
     for src in ("ones(2, 3, dtype=LIB.float64)", "tensor([1, 2])"):
         if "requires_grad" in call and "[1, 2])" in src:
             continue
-        n = eval(f"LIB.{src}.{call}", {"LIB": ndgrad})  # noqa: S307
-        t = eval(f"LIB.{src}.{call}", {"LIB": torch})  # noqa: S307
+        n = eval(f"LIB.{src}.{call}", {"LIB": ndgrad})
+        t = eval(f"LIB.{src}.{call}", {"LIB": torch})
         assert tuple(n.shape) == tuple(t.shape)
         assert n.dtype.name == str(t.dtype).removeprefix("torch.")
-        assert n.requires_grad == t.requires_grad and n.is_leaf
+        assert n.requires_grad == t.requires_grad
+        assert n.is_leaf
         if "empty" not in call:
             assert n.tolist() == t.tolist()
 
@@ -883,7 +912,8 @@ def test_new_tensor_of_a_tensor_warns_as_torch_and_copies():
     src = ndgrad.tensor([1.0, 2.0])
     with pytest.warns(UserWarning, match="sourceTensor.detach"):
         c = x.new_tensor(src)
-    assert c.tolist() == [1.0, 2.0] and not c.requires_grad
+    assert c.tolist() == [1.0, 2.0]
+    assert not c.requires_grad
     src[0] = 5.0
     assert c.tolist() == [1.0, 2.0]
 
@@ -893,13 +923,16 @@ def test_like_factories_take_dtype_requires_grad_and_memory_format():
     x, tx = ndgrad.ones(2, 3, dtype=ndgrad.float64), torch.ones(2, 3, dtype=torch.float64)
     for name in ("zeros_like", "ones_like", "empty_like"):
         n = getattr(ndgrad, name)(x, dtype=ndgrad.float32, requires_grad=True)
-        assert n.dtype is ndgrad.float32 and n.requires_grad and n.is_leaf
+        assert n.dtype is ndgrad.float32
+        assert n.requires_grad
+        assert n.is_leaf
         for fmt in ("preserve_format", "contiguous_format"):
             a = getattr(ndgrad, name)(x.t(), memory_format=getattr(ndgrad, fmt))
             b = getattr(torch, name)(tx.t(), memory_format=getattr(torch, fmt))
             assert _strides(a) == tuple(b.stride()), (name, fmt)
     f = ndgrad.full_like(x, 7, dtype=ndgrad.int64)
-    assert f.dtype is ndgrad.int64 and f.tolist() == [[7] * 3] * 2
+    assert f.dtype is ndgrad.int64
+    assert f.tolist() == [[7] * 3] * 2
     img, timg = ndgrad.ones(1, 2, 3, 4), torch.ones(1, 2, 3, 4)
     cl = ndgrad.zeros_like(img, memory_format=ndgrad.channels_last)
     assert _strides(cl) == tuple(torch.zeros_like(timg, memory_format=torch.channels_last).stride())
@@ -915,7 +948,8 @@ def test_empty_strided_has_the_given_strides_and_torchs_errors():
     for size, stride in (((2, 3), (1, 2)), ((2, 3), (3, 1)), ((2, 3), (0, 1)), ((2, 0), (5, 1))):
         n = ndgrad.empty_strided(size, stride, dtype=ndgrad.float64)
         t = torch.empty_strided(size, stride, dtype=torch.float64)
-        assert tuple(n.shape) == tuple(t.shape) and n.dtype is ndgrad.float64
+        assert tuple(n.shape) == tuple(t.shape)
+        assert n.dtype is ndgrad.float64
         if 0 not in size:
             assert _strides(n) == tuple(t.stride())
     _same_error(
@@ -974,18 +1008,20 @@ def test_tensor_takes_a_range_and_mixed_bools_and_ints():
     torch = _torch()
     for data in (range(3), [True, 2], [[1, 2], [3, 4.5]], [], [[], []]):
         n, t = ndgrad.tensor(data), torch.tensor(data)
-        assert n.tolist() == t.tolist() and n.dtype.name == str(t.dtype)[6:]
+        assert n.tolist() == t.tolist()
+        assert n.dtype.name == str(t.dtype)[6:]
         assert tuple(n.shape) == tuple(t.shape)
 
 
 def test_predicates_match_torch():
     torch = _torch()
     for make in ("tensor([1.5])", "tensor([1])", "tensor([1j])", "tensor(True)"):
-        n = eval("LIB." + make, {"LIB": ndgrad})  # noqa: S307
-        t = eval("LIB." + make, {"LIB": torch})  # noqa: S307
+        n = eval("LIB." + make, {"LIB": ndgrad})
+        t = eval("LIB." + make, {"LIB": torch})
         assert ndgrad.is_floating_point(n) == torch.is_floating_point(t)
         assert ndgrad.is_complex(n) == torch.is_complex(t)
-        assert ndgrad.is_tensor(n) and ndgrad.numel(n) == torch.numel(t)
+        assert ndgrad.is_tensor(n)
+        assert ndgrad.numel(n) == torch.numel(t)
     assert ndgrad.is_nonzero(ndgrad.tensor([0.0])) is False
     assert ndgrad.is_nonzero(ndgrad.tensor(1.5)) is True
     assert ndgrad.tensor(False).is_nonzero() is False

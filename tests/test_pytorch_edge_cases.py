@@ -350,10 +350,11 @@ def test_cat_and_stack_gradients_at_once_equal_the_per_input_rules():
     rng = np.random.default_rng(8)
     xs = [ndgrad.tensor(rng.standard_normal((2, k))) for k in (1, 3, 0, 2)]
     g = ndgrad.tensor(rng.standard_normal((2, 6)))
-    starts = join._cat_starts([tuple(x.shape) for x in xs], 1)
-    at_once = join.cat_grads(g, None, *xs, dim=1, _starts=starts)
+    layout = join._cat_layout([tuple(x.shape) for x in xs], 1)
+    starts = layout["_starts"]
+    at_once = join.cat_grads(g, None, *xs, dim=1, **layout)
     for i, r in enumerate(at_once):
-        one = join._cat_rule(i)(g, None, *xs, dim=1, _starts=starts)
+        one = join._cat_rule(i)(g, None, *xs, dim=1, **layout)
         np.testing.assert_array_equal(r.numpy(), one.numpy())
         np.testing.assert_array_equal(r.numpy(), g.numpy()[:, starts[i] : starts[i + 1]])
     ys = [ndgrad.tensor(rng.standard_normal(3)) for _ in range(4)]

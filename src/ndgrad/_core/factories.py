@@ -135,6 +135,11 @@ def _shape(size: Sequence[Any], name: str = "") -> tuple:
                 f"integer at pos {i + 1}"
             ) from None
     for s in dims:
+        if s < 0 and name == "zeros":  # PyTorch's zeros says it its own way
+            raise RuntimeError(
+                f"zeros: Dimension size must be non-negative. (got {s} in {dims}); hint: sizes "
+                "count elements, so they are >= 0"
+            )
         if s < 0:
             raise RuntimeError(f"Trying to create tensor with negative dimension {s}: {dims}")
     return tuple(dims)

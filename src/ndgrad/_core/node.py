@@ -178,6 +178,13 @@ class Node:
     def metadata(self) -> dict:
         return {}
 
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith(("_saved_", "_raw_saved_")):
+            from .op_node import saved_attribute
+
+            return saved_attribute(self, name)
+        raise AttributeError(f"'{type(self).__name__}' object has no attribute '{name}'")
+
 
 def _function_edge(e: Any) -> tuple:
     """``(grad_fn, output_nr)`` of one edge, as ``next_functions`` reports it."""

@@ -269,3 +269,36 @@ def _zeros(like: Any, meta: tuple) -> Tensor:
 
     xp = _backend.namespace(like._data)
     return make(xp.zeros(meta[0], dtype=meta[1]))
+
+
+def saved_attribute(v: Any, name: str) -> Any:
+    """``grad_fn._saved_self``, ``_saved_other``, ``_saved_result``, ``_saved_dim``..., as PyTorch.
+
+    Inputs go by the names of the op's signature (``input`` is PyTorch's ``self``); an input the
+    op did not save (it was not needed) is None; ``_raw_saved_*`` gives the same value (ndgrad
+    has no separate SavedTensor object; saved-tensor hooks are a later feature).
+    """
+    raw = name.startswith("_raw_saved_")
+    key = name[len("_raw_saved_") :] if raw else name[len("_saved_") :]
+    op = v.op
+    if key == "result":
+        if not op.save_ans:
+            raise AttributeError(f"'{v.name()}' object has no attribute '{name}'")
+        if v.ans is None:
+            raise freed_error(v)
+        return make(v.ans, True, v)
+    names = ["self" if n == "input" else n for n in op.inputs]
+    if key in names:
+        i = names.index(key)
+        saved = v.saved
+        if saved is FREED:
+            raise freed_error(v)
+        if saved is None:
+            return None
+        if type(saved) is not tuple:
+            saved = (saved,)
+        return saved[i] if i < len(saved) else None
+    params = v.params or {}
+    if key in params:
+        return params[key]
+    raise AttributeError(f"'{v.name()}' object has no attribute '{name}'")

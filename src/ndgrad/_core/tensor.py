@@ -516,7 +516,7 @@ class Tensor:
                     "Boolean value of Tensor with more than one value is ambiguous; hint: use "
                     ".any() or .all(), or compare one element"
                 )
-            raise ValueError(
+            raise ScalarConversionError(
                 f"only one element tensors can be converted to Python scalars; hint: this tensor "
                 f"has {self.numel()} elements: index one first (x[0]) or use .tolist()"
             )
@@ -605,6 +605,14 @@ class Tensor:
         raise NotImplementedError(  # pragma: no cover - needs a GPU backend
             "moving tensors between devices comes with the GPU backend"
         )
+
+
+class ScalarConversionError(ValueError, RuntimeError):
+    """``float(t)`` / ``int(t)`` / ``complex(t)`` of a tensor with more than one element.
+
+    A ``ValueError``, as PyTorch's, and a ``RuntimeError`` for code written against earlier
+    versions of ndgrad.
+    """
 
 
 # --------------------------------------------------------------------------------------------

@@ -52,3 +52,42 @@ OPS.bind(
     zeros_like=zeros_like,
     reshape=shape.reshape,
 )
+
+
+def _give_out_keyword() -> None:
+    """Every public op takes ``out=`` as PyTorch's do: hand-written public functions (those
+    not made by ``def_op``, e.g. ``matmul``, ``cat``) get it here, once, through ``write_out``."""
+    import functools
+    import inspect
+
+    from .registry import EXPORTS, TABLE, write_out
+
+    made = {op.fn for op in TABLE.values()}
+    for name, fn in list(EXPORTS.items()):
+        if fn in made or not callable(fn):
+            continue
+        try:
+            params = inspect.signature(fn).parameters
+        except (TypeError, ValueError):
+            continue
+        if "out" in params or any(p.kind is p.VAR_KEYWORD for p in params.values()):
+            continue
+        op = TABLE.get(name) or _Named(name)
+
+        def with_out(*args: Any, __fn: Any = fn, __op: Any = op, **kwargs: Any) -> Any:
+            if "out" in kwargs:
+                return write_out(__op, __fn, args, kwargs)
+            return __fn(*args, **kwargs)
+
+        functools.update_wrapper(with_out, fn)
+        EXPORTS[name] = with_out
+
+
+class _Named:
+    """Stands for an op record in ``write_out``'s messages (only its name is read)."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+
+_give_out_keyword()

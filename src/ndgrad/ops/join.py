@@ -92,12 +92,13 @@ def unbind(input: Tensor, dim: int = 0) -> tuple:
 #
 # Note [Linear backward of cat and stack]
 # Each input's rule must cost O(1), or backward is quadratic in the number of inputs (5,000
-# inputs to cat once took 73 s): cat's rules read their slice's start from ``_starts``, the
-# prefix sums of the sizes along ``dim`` that ``_cat_apply`` computes once per call (a param the
-# forward ignores), and slice ``g`` with a view; stack's rules select index i, also a view. What
-# stays O(n) per rule is the engine passing all n inputs to every rule (``rule(g, ans, *inputs)``):
-# ``cat_grads``/``stack_grads`` below give every input's gradient in one call, for an engine that
-# calls a variadic record's rule once per node.
+# inputs to cat once took 73 s). So the rules read nothing of the inputs: cat's rule i slices
+# ``g`` (a view) at ``_starts[i]``, the prefix sums of the sizes along ``dim`` that ``_cat_apply``
+# computes once per call (params the forward ignores; ``_legacy`` lists the skipped 1-d empty
+# inputs), and stack's rule i selects index i. With ``stubs=False`` the engine then passes None
+# for each input rather than one shape stub per input: still n arguments to each of the n rules
+# (``rule(g, ans, *inputs)``), but cheap ones. ``cat_grads``/``stack_grads`` give every input's
+# gradient in one call, for an engine that calls a variadic record's rule once per node.
 
 
 def _grow(op: OpDef, n: int, make: Callable[[int], Callable[..., Any]]) -> None:
@@ -111,44 +112,44 @@ def _legacy_empty(shape: tuple, others_ndim: int) -> bool:
     return len(shape) == 1 and shape[0] == 0 and others_ndim != 1
 
 
-def _cat_fwd(xp: Any, *arrays: Any, dim: int = 0, _starts: Any = None) -> Any:
+def _cat_fwd(xp: Any, *arrays: Any, dim: int = 0, _starts: Any = None, _legacy: Any = ()) -> Any:
     nd = max(a.ndim for a in arrays)
     keep = [a for a in arrays if not _legacy_empty(tuple(a.shape), nd)] or list(arrays[:1])
     return xp.concat(keep, axis=dim)
 
 
-def _cat_starts(shapes: Sequence[tuple], dim: int) -> tuple:
-    """Where each input's slice begins along ``dim`` of the output (n + 1 prefix sums)."""
+def _cat_layout(shapes: Sequence[tuple], dim: int) -> dict:
+    """``_starts`` (where each input's slice begins along ``dim``; n + 1 prefix sums) and
+    ``_legacy`` (the positions of skipped 1-d empty inputs) of ``cat`` on these shapes."""
     nd = max(len(s) for s in shapes)
     d = dim % nd if nd else 0
-    out = [0]
-    for s in shapes:
-        out.append(out[-1] + (0 if _legacy_empty(s, nd) else s[d]))
-    return tuple(out)
+    starts = [0]
+    legacy = []
+    for i, s in enumerate(shapes):
+        if _legacy_empty(s, nd):
+            legacy.append(i)
+            starts.append(starts[-1])
+        else:
+            starts.append(starts[-1] + s[d])
+    return {"_starts": tuple(starts), "_legacy": tuple(legacy)}
 
 
-def _cat_piece(g: Tensor, x: Any, start: int, dim: int) -> Tensor:
-    nd = g.ndim
-    if _legacy_empty(tuple(x.shape), nd):
+def _cat_piece(g: Tensor, i: int, dim: int, starts: tuple, legacy: tuple) -> Tensor:
+    if legacy and i in legacy:
         return _narrow(_reshape(g, shape=(-1,)), dim=0, start=0, length=0)
-    d = _axis(dim, nd)
-    return _narrow(g, dim=d, start=start, length=x.shape[d])
+    return _narrow(g, dim=_axis(dim, g.ndim), start=starts[i], length=starts[i + 1] - starts[i])
 
 
 def _cat_rule(i: int) -> Callable[..., Any]:
-    def rule(g: Tensor, ans: Any, *xs: Any, dim: int = 0, _starts: Any = None) -> Tensor:
-        if _starts is None:  # a caller that bypassed _cat_apply
-            _starts = _cat_starts([tuple(x.shape) for x in xs], dim)
-        return _cat_piece(g, xs[i], _starts[i], dim)
+    def rule(g: Tensor, ans: Any, *xs: Any, dim: int, _starts: tuple, _legacy: tuple) -> Tensor:
+        return _cat_piece(g, i, dim, _starts, _legacy)
 
     return rule
 
 
-def cat_grads(g: Tensor, ans: Any, *xs: Any, dim: int = 0, _starts: Any = None) -> tuple:
+def cat_grads(g: Tensor, ans: Any, *xs: Any, dim: int, _starts: tuple, _legacy: tuple) -> tuple:
     """Every input's gradient of ``cat(xs, dim)`` at once: the slices of ``g``, O(n) in all."""
-    if _starts is None:
-        _starts = _cat_starts([tuple(x.shape) for x in xs], dim)
-    return tuple(_cat_piece(g, x, _starts[i], dim) for i, x in enumerate(xs))
+    return tuple(_cat_piece(g, i, dim, _starts, _legacy) for i in range(len(_starts) - 1))
 
 
 def _cat_samples(rng: np.random.Generator, dt: Any) -> list:
@@ -173,6 +174,7 @@ _cat_op_fn = def_op(
     method=False,
     export=False,
     backward_name="CatBackward0",
+    stubs=False,  # See Note [Linear backward of cat and stack]
     samples=_cat_samples,
     ref=lambda *arrays, dim=0: np.concatenate(
         [a for a in arrays if not _legacy_empty(a.shape, max(b.ndim for b in arrays))], dim
@@ -184,10 +186,11 @@ _CAT = TABLE["cat"]
 del _cat_op_fn
 
 
-def _cat_apply(*tensors: Any, dim: int = 0, _starts: Any = None) -> Tensor:
+def _cat_apply(*tensors: Any, dim: int = 0, _starts: Any = None, _legacy: Any = None) -> Tensor:
     _grow(_CAT, len(tensors), _cat_rule)
-    starts = _cat_starts([tuple(t.shape) for t in tensors], dim)
-    return apply(_CAT, tensors, {"dim": dim, "_starts": starts})
+    params = _cat_layout([tuple(t.shape) for t in tensors], dim)  # computed here, always
+    params["dim"] = dim
+    return apply(_CAT, tensors, params)
 
 
 _CAT.fn = _cat_apply
@@ -283,6 +286,7 @@ _stack_op_fn = def_op(
     method=False,
     export=False,
     backward_name="StackBackward0",
+    stubs=False,  # See Note [Linear backward of cat and stack]
     samples=lambda rng, dt: [
         Sample((rand(rng, (2, 3), dt), rand(rng, (2, 3), dt)), {"dim": 0}),
         Sample((rand(rng, (2, 3), dt), rand(rng, (2, 3), dt), rand(rng, (2, 3), dt)), {"dim": -1}),

@@ -376,12 +376,16 @@ def _unary_fn(op: OpDef) -> Callable[..., Tensor]:
         parse = _parser(op)
 
         def fn(*args: Any, **kwargs: Any) -> Tensor:
+            if kwargs and "out" in kwargs:
+                return write_out(op, fn, args, kwargs)
             tens, params = parse(args, kwargs)
             return core(tens[0], params)
 
         return fn
 
-    def fn1(input: Any) -> Tensor:
+    def fn1(input: Any, *, out: Tensor | None = None) -> Tensor:
+        if out is not None:
+            return write_out(op, fn1, (input,), {"out": out})
         return core(input, _EMPTY)
 
     return fn1
@@ -423,7 +427,9 @@ def _binary_fn(op: OpDef) -> Callable[[Any, Any], Tensor]:
     cplx = op.complex
     fw_active = _fw.ACTIVE
 
-    def fn2(input: Any, other: Any) -> Tensor:
+    def fn2(input: Any, other: Any, *, out: Tensor | None = None) -> Tensor:
+        if out is not None:
+            return write_out(op, fn2, (input, other), {"out": out})
         a = input
         b = other
         ta = type(a)
@@ -986,6 +992,8 @@ def _make_fn(op: OpDef) -> Callable[..., Tensor]:
     parse = _parser(op)
 
     def fn(*args: Any, **kwargs: Any) -> Tensor:
+        if kwargs and "out" in kwargs:
+            return write_out(op, fn, args, kwargs)
         tens, params = parse(args, kwargs)
         return apply(op, tens, params)
 
@@ -1159,3 +1167,97 @@ def apply_multi(op: OpDef, args: Sequence[Any], params: dict = _EMPTY) -> Any:
     if _fw.ACTIVE[0]:
         _fw.propagate(op, res, args, tensors, params)  # a list of outputs: one tangent each
     return op.result(res) if op.result is tuple else op.result(*res)
+
+
+# --------------------------------------------------------------------------------------------
+# out=: PyTorch's semantics.
+
+
+def write_out(op: OpDef, fn: Callable[..., Any], args: Sequence[Any], kwargs: dict) -> Any:
+    """``op(*args, out=t)``: compute, then write into ``t`` (resized, cast) and return it.
+
+    As PyTorch: refused while recording when an argument (or ``out``) requires grad; a
+    wrong-shaped ``out`` with elements is resized with PyTorch's UserWarning (an empty one
+    silently); the result is cast to ``out``'s dtype when the cast is safe ("same kind").
+    """
+    kwargs = dict(kwargs)
+    out = kwargs.pop("out")
+    name = op.name.lstrip("_")
+    outs = out if isinstance(out, (tuple, list)) else (out,)
+    for o in outs:
+        if not isinstance(o, Tensor):
+            raise TypeError(f"{name}(): argument 'out' must be Tensor, not {type(o).__name__}")
+    if _grad_enabled() and (
+        any(isinstance(a, Tensor) and a._requires_grad for a in args)
+        or any(isinstance(v, Tensor) and v._requires_grad for v in kwargs.values())
+        or any(o._requires_grad for o in outs)
+    ):
+        raise RuntimeError(
+            f"{name}(): functions with out=... arguments don't support automatic "
+            "differentiation, but one of the arguments requires grad. hint: drop out= and "
+            "assign the result (y = op(x)), or compute under ndgrad.no_grad()"
+        )
+    res = fn(*args, **kwargs)
+    results = res if isinstance(res, tuple) else (res,)
+    if len(results) != len(outs):
+        raise TypeError(f"{name}(): argument 'out' must be a tuple of {len(results)} Tensors")
+    for o, r in zip(outs, results):
+        copy_into_out(o, r, name)
+    return out if not isinstance(res, tuple) else type(res)(*outs)
+
+
+def copy_into_out(o: Tensor, r: Tensor, name: str) -> None:
+    """Write result ``r`` into ``out`` tensor ``o`` (PyTorch's resize and cast rules)."""
+    import warnings
+
+    d = r._data
+    od = o._data
+    src, dst = _dt.from_np_dtype(d.dtype), _dt.from_np_dtype(od.dtype)
+    if src is not dst and not _can_cast(src, dst):
+        raise RuntimeError(
+            f"result type {_dt_title(src)} can't be cast to the desired output type "
+            f"{_dt_title(dst)}; hint: pass an out tensor of dtype {src} (or none at all)"
+        )
+    if tuple(od.shape) != tuple(d.shape):
+        if od.size:
+            warnings.warn(
+                f"An output with one or more elements was resized since it had shape "
+                f"{list(od.shape)}, which does not match the required output shape "
+                f"{list(d.shape)}. This behavior is deprecated, and in a future PyTorch release "
+                "outputs will not be resized unless they have zero elements. You can "
+                "explicitly reuse an out tensor t by resizing it, inplace, to zero elements "
+                "with t.resize_(0).",
+                UserWarning,
+                stacklevel=4,
+            )
+        o._data = _astype(d, dst) if src is not dst else _backend.namespace(d).asarray(
+            d, copy=True
+        )
+    elif type(od) is _ndarray:
+        np.copyto(od, d, casting="unsafe")
+    else:
+        od[...] = _astype(d, dst) if src is not dst else d
+    o._bump_version()
+
+
+def _can_cast(src: _dt.dtype, dst: _dt.dtype) -> bool:
+    order = {"b": 0, "u": 1, "i": 1, "f": 2, "c": 3}
+    return order[src.np.kind] <= order[dst.np.kind]
+
+
+def _dt_title(d: _dt.dtype) -> str:
+    """PyTorch's scalar-type name in messages: Float, Double, Long, ..."""
+    names = {
+        "float32": "Float",
+        "float64": "Double",
+        "float16": "Half",
+        "int64": "Long",
+        "int32": "Int",
+        "int16": "Short",
+        "int8": "Char",
+        "uint8": "Byte",
+        "bool": "Bool",
+        "complex64": "ComplexFloat",
+        "complex128": "ComplexDouble",
+    }
+    return names.get(d.name, d.name)

@@ -25,7 +25,7 @@ from .. import _backend
 from .._core.tensor import Tensor, make
 from . import reduction as _red
 from .indexing import gather, scatter_add
-from .registry import EXPORTS, TABLE, Sample, attach_method, def_op
+from .registry import EXPORTS, TABLE, Sample, attach_method, copy_into_out, def_op
 from .samples import distinct, rand
 
 __all__ = [
@@ -251,17 +251,13 @@ def _out(res: Any, out: Any, who: str) -> Any:
         return res
     if not isinstance(out, (tuple, list)) or len(out) != len(res):
         raise TypeError(f"{who}(): argument 'out' must be a tuple of {len(res)} Tensors")
+    if any(r._requires_grad for r in res) or any(o._requires_grad for o in out):
+        raise RuntimeError(
+            f"{who}(): functions with out=... arguments don't support automatic "
+            "differentiation, but one of the arguments requires grad."
+        )
     for o, r in zip(out, res):
-        if o._requires_grad:
-            raise RuntimeError(
-                f"{who}(): functions with out=... arguments don't support automatic "
-                "differentiation, but one of the arguments requires grad."
-            )
-        if tuple(o.shape) != tuple(r.shape):
-            o._data = _backend.namespace(r._data).asarray(r._data, dtype=o._data.dtype, copy=True)
-        else:
-            o._data[...] = r._data
-        o._bump_version()
+        copy_into_out(o, r, who)
     return type(res)(*out)
 
 

@@ -433,7 +433,10 @@ def _copy_node(old: Tensor, src: Tensor | None, path: tuple) -> Node:
     return Node(
         _COPY,
         (_edge(old), _edge(src)),
-        saved=None,
+        # Nothing the rules read, but a placeholder per input: as PyTorch's CopySlices (which
+        # releases the in-place op's node it wraps), a second backward without retain_graph
+        # raises "Trying to backward through the graph a second time".
+        saved=(None, None),
         vers=None,
         ans=None,
         params={"path": path},
