@@ -267,12 +267,15 @@ def uniform(
 def normal(
     g: np.random.Generator, shape: tuple, d: _dt.dtype, mean: Any = 0.0, std: Any = 1.0
 ) -> np.ndarray:
-    """Normal samples; complex: real and imaginary parts each N(mean, std**2 / 2), as PyTorch."""
+    """Normal samples; complex: the parts each have variance ``std**2 / 2``, as PyTorch's; a
+    complex mean shifts each part by its own part, a real one shifts both (``x.normal_(1, 2)``)."""
     _float_or_complex("normal_kernel_cpu", d)
     if d.is_complex:
         r = d.to_real()
         s = np.asarray(std) / math.sqrt(2.0)
-        z = normal(g, shape, r, mean, s) + 1j * normal(g, shape, r, mean, s)
+        m = np.asarray(mean)
+        m_re, m_im = (m.real, m.imag) if m.dtype.kind == "c" else (m, m)
+        z = normal(g, shape, r, m_re, s) + 1j * normal(g, shape, r, m_im, s)
         return z.astype(d.np)
     if d is _dt.float32 or d is _dt.float64:
         z = g.standard_normal(shape, dtype=d.np)

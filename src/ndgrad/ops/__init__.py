@@ -8,6 +8,7 @@ from . import (  # noqa: F401  (registration)
     inplace,
     join,
     linalg,
+    masked,
     nn_ops,
     pointwise,
     random_inplace,

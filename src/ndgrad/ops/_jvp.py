@@ -31,13 +31,24 @@ JvpRule = Callable[..., Any]
 
 
 def _elementwise(op: Any) -> JvpRule:
+    """Each input's vjp rule applied to its tangent, summed.
+
+    A complex rule returns ``g * conj(f'(z))`` (See Note [Complex gradients] in elementwise.py),
+    so for complex tangents the jvp ``f'(z) * t`` is ``conj(rule(conj(t)))``; for an op with a
+    real output (``abs``, ``angle``) the real part is kept when the tangent is fitted to it.
+    """
+
     def jvp(tangents: tuple, ans: Tensor, *inputs: Any, **params: Any) -> Tensor | None:
         out = None
         vjp = op.vjp
         for i, x_t in enumerate(tangents):
             if x_t is None:
                 continue
-            r = vjp[i](x_t, ans, *inputs, **params)
+            if op.complex and _is_complex(x_t, inputs):
+                conj = _table()["conj"].fn
+                r = conj(vjp[i](conj(x_t), ans, *inputs, **params))
+            else:
+                r = vjp[i](x_t, ans, *inputs, **params)
             out = r if out is None else out + r
         return out
 
@@ -84,14 +95,29 @@ _SHORTCUTS: dict[str, Callable[[Any], JvpRule]] = {
 }
 
 
+def _is_complex(x_t: Tensor, inputs: tuple) -> bool:
+    if x_t.dtype.is_complex:
+        return True
+    return any(isinstance(a, Tensor) and a.dtype.is_complex for a in inputs)
+
+
+def _table() -> dict:
+    from .registry import TABLE
+
+    return TABLE
+
+
 def _fit(out: Tensor | None, ans: Tensor) -> Tensor | None:
-    """The tangent ``out`` broadcast and cast to the output ``ans``'s shape and dtype."""
+    """The tangent ``out`` broadcast and cast to the output ``ans``'s shape and dtype.
+
+    The cast is the table's own (silent: a complex tangent of a real output keeps its real part).
+    """
     if out is None:
         return None
     if tuple(out.shape) != tuple(ans.shape) and out.ndim <= ans.ndim:
         out = out.expand(ans.shape)
-    if out.dtype is not ans.dtype and ans.dtype.is_floating_point:
-        out = out.to(ans.dtype)
+    if out.dtype is not ans.dtype and (ans.dtype.is_floating_point or ans.dtype.is_complex):
+        out = _table()["_to_dtype"].fn(out, dtype=ans.dtype)
     return out
 
 
