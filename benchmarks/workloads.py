@@ -359,9 +359,9 @@ def large_mlp(rounds: int, quick: bool) -> Workload:
 
 # --------------------------------------------------------------------------- 4. 4M expression
 def expression(rounds: int, quick: bool) -> Workload:
-    size = 1 << (18 if quick else 22)
+    size = 250_000 if quick else 4_000_000
     rng = np.random.default_rng(3)
-    a0, b0, c0 = (rng.standard_normal(size).astype(F32) for _ in range(3))
+    a0, b0, c0 = (rng.standard_normal(size) for _ in range(3))  # float64
 
     def numpy_() -> Contender:
         def run() -> list:
@@ -398,16 +398,16 @@ def expression(rounds: int, quick: bool) -> Workload:
         df = autograd.grad(f, argnum=(0, 1, 2))
         return Contender(lambda: df(a0, b0, c0), lambda: list(df(a0, b0, c0)))
 
-    label = f"{size / 2**20:g}Mi" if size >= 2**20 else f"{size // 1024}Ki"
+    label = f"{size / 1e6:g}M" if size >= 10**6 else f"{size // 1000}k"
     return Workload(
         key="expr",
         label=f"sum(tanh(a*b+c)*exp(-a)), {label} elements",
-        what=f"float32 a, b, c of {size:,} elements; (tanh(a * b + c) * exp(-a)).sum().backward() "
+        what=f"float64 a, b, c of {size:,} elements; (tanh(a * b + c) * exp(-a)).sum().backward() "
         "for the gradients of a, b and c",
         unit="ms",
         per_call=1e3,
         rounds=rounds,
-        rtol=1e-4,
+        rtol=1e-9,
         factories={
             "ndgrad": lambda: eager(ndgrad),
             "numpy": numpy_,
@@ -421,14 +421,14 @@ def expression(rounds: int, quick: bool) -> Workload:
 def chain_factories(n: int) -> dict[str, Callable[[], Contender]]:
     def numpy_() -> Contender:
         def forward() -> Callable[[], list]:
-            y = F32(0.5)
+            y = np.float64(0.5)
             ys = []  # what the backward pass needs: every input of sin
             for _ in range(n):
                 ys.append(y)
                 y = y * 0.999 + 0.001 * np.sin(y)
 
             def backward() -> list:
-                g = F32(1.0)
+                g = np.float64(1.0)
                 for y in reversed(ys):
                     g = g * (0.999 + 0.001 * np.cos(y))
                 return [np.asarray(g)]
@@ -438,7 +438,7 @@ def chain_factories(n: int) -> dict[str, Callable[[], Contender]]:
         return Contender(lambda: forward()(), lambda: forward()(), forward)
 
     def eager(lib: Any) -> Contender:
-        x = lib.tensor(0.5, requires_grad=True)
+        x = lib.tensor(0.5, dtype=lib.float64, requires_grad=True)
 
         def forward() -> Callable[[], None]:
             x.grad = None
@@ -463,7 +463,7 @@ def chain_factories(n: int) -> dict[str, Callable[[], Contender]]:
             return y
 
         df = autograd.grad(f)
-        return Contender(lambda: df(F32(0.5)), lambda: [np.asarray(df(F32(0.5)))])
+        return Contender(lambda: df(np.float64(0.5)), lambda: [np.asarray(df(np.float64(0.5)))])
 
     return {
         "ndgrad": lambda: eager(ndgrad),
@@ -477,12 +477,12 @@ def chain(rounds: int, n: int) -> Workload:
     return Workload(
         key="chain",
         label=f"scalar chain, {n:,} nodes",
-        what=f"float32 0-d x; {n:,} x `y = y * 0.999 + 0.001 * sin(y)` (4 ops each), then "
+        what=f"float64 0-d x; {n:,} x `y = y * 0.999 + 0.001 * sin(y)` (4 ops each), then "
         "y.backward(); time / node (one node = one iteration)",
         unit="us/node",
         per_call=1e6 / n,
         rounds=rounds,
-        rtol=1e-3,
+        rtol=1e-9,
         warmup=0,
         factories=chain_factories(n),
     )
@@ -560,7 +560,7 @@ WORKLOADS: list[tuple[str, str, Callable[[bool, int | None], Workload]]] = [
     ("small_mlp", "", lambda q, r: small_mlp(_r(r, q, 30, 5))),
     ("large_mlp", "", lambda q, r: large_mlp(_r(r, q, 10, 3), q)),
     ("expr", "", lambda q, r: expression(_r(r, q, 10, 3), q)),
-    ("chain", "", lambda q, r: chain(_r(r, q, 3, 3), chain_nodes(q))),
+    ("chain", "", lambda q, r: chain(_r(r, q, 5, 3), chain_nodes(q))),
     ("hessian", "", lambda q, r: hessian(_r(r, q, 20, 3))),
 ]
 

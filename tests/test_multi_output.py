@@ -218,3 +218,15 @@ def test_fan_in_sums_never_write_into_a_users_gradient_tensor():
     z.backward(v)
     np.testing.assert_allclose(v.numpy(), [1.0, 1.0])
     np.testing.assert_allclose(x.grad.numpy(), [3.0, 3.0])
+
+
+def test_grad_stops_at_a_non_leaf_input_as_pytorch_does():
+    x = ndgrad.tensor([1.0, 2.0], requires_grad=True)
+    calls = []
+    x.register_hook(lambda g: calls.append(g))
+    y = x.exp()
+    (g,) = ndgrad.autograd.grad((y * 3).sum(), y)
+    np.testing.assert_allclose(g.numpy(), [3.0, 3.0])
+    assert calls == []  # the exp node did not run: nothing beyond y was needed
+    y.sum().backward()  # and it kept its saved values
+    np.testing.assert_allclose(x.grad.numpy(), np.exp([1.0, 2.0]))

@@ -290,6 +290,12 @@ _NAMED = {
     "vector @ vector": lambda lib, x, v: v @ v,
     "matmul(matrix, vector)": lambda lib, x, v: lib.matmul(x, v),
     "x.matmul(matrix)": lambda lib, x, v: x.matmul(x.t()),
+    "x ** 2": lambda lib, x, v: x**2,
+    "x ** x": lambda lib, x, v: x**x,
+    "pow(x, tensor)": lambda lib, x, v: lib.pow(x, v),
+    "2 ** x": lambda lib, x, v: 2**x,
+    "1 - x": lambda lib, x, v: 1 - x,
+    "x - 1": lambda lib, x, v: x - 1,
 }
 
 

@@ -50,15 +50,20 @@ def _outcome(lib, program: Callable) -> tuple:
 
 def _assert_close(a, b, where: str) -> None:
     if isinstance(a, list):
-        assert isinstance(b, list) and len(a) == len(b), (where, a, b)
+        assert isinstance(b, list), (where, a, b)
+        assert len(a) == len(b), (where, a, b)
         for i, (x, y) in enumerate(zip(a, b)):
             _assert_close(x, y, f"{where}[{i}]")
     elif isinstance(a, dict):
-        assert isinstance(b, dict) and a.keys() == b.keys(), (where, a, b)
+        assert isinstance(b, dict), (where, a, b)
+        assert a.keys() == b.keys(), (where, a, b)
         for k in a:
             _assert_close(a[k], b[k], f"{where}.{k}")
     elif isinstance(a, np.ndarray):
         assert isinstance(b, np.ndarray), (where, a, b)
+        np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-12, err_msg=where)
+    elif isinstance(a, float):
+        assert isinstance(b, float), (where, a, b)
         np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-12, err_msg=where)
     else:
         assert a == b, (where, a, b)
@@ -135,9 +140,6 @@ _VIEW_OPS = {
     "getitem int": lambda lib, y: y[1],
     "getitem slices": lambda lib, y: y[:, ::2],
     "getitem None and ...": lambda lib, y: y[None, ..., 1:],
-    "unbind": lambda lib, y: y.unbind(1)[1],
-    "split": lambda lib, y: y.split(2, dim=1)[1],
-    "chunk": lambda lib, y: y.chunk(3, dim=1)[0],
     "view of a view": lambda lib, y: y.t()[1:].unsqueeze(0),
 }
 
@@ -207,7 +209,7 @@ def test_a_reshape_that_had_to_copy_keeps_its_values():
     same_as_torch(f)
 
 
-# ------------------------------------------------------------- 2. writes through a view reach the base
+# ---------------------------------------------------------- 2. writes through a view reach the base
 
 
 def test_a_hook_on_the_base_sees_the_write_through_a_view():
@@ -316,7 +318,7 @@ def test_a_hook_through_a_chain_of_views_follows_pytorch():
     same_as_torch(f)
 
 
-# ---------------------------------------------------------------- 3. retain_grad and hooks move or stay
+# ------------------------------------------------------------ 3. retain_grad and hooks move or stay
 
 
 def test_retain_grad_moves_to_the_new_node_after_an_in_place_op():
@@ -396,7 +398,7 @@ def test_a_hook_on_a_view_misses_uses_after_its_base_changed_under_no_grad(leaf)
     same_as_torch(f)
 
 
-# --------------------------------------------------------------------------- 4. writes into expand()
+# -------------------------------------------------------------------------- 4. writes into expand()
 
 
 @pytest.mark.parametrize("shape", [(1, 3), (3,), (1, 1, 3)])
@@ -450,7 +452,7 @@ def test_setitem_into_an_expand_view_writes_when_the_region_does_not_overlap():
         return y, e, x.grad
 
     ours = same_as_torch(f)
-    np.testing.assert_array_equal(ours[1][2], [36.0, 36.0, 36.0])
+    np.testing.assert_array_equal(ours[1][2], [36.0, 72.0, 108.0])  # d/dx sum(2 * (3x)^2)
 
 
 @pytest.mark.parametrize(
@@ -626,11 +628,12 @@ def test_a_view_made_in_no_grad_stays_a_constant_after_its_base_changes():
     with ndgrad.no_grad():
         v = y[0:2]
     y.mul_(2)
-    assert not v.requires_grad and v.grad_fn is None
+    assert not v.requires_grad
+    assert v.grad_fn is None
     assert v.tolist() == [2.0, 2.0]
 
 
-# ------------------------------------------------------------------- deliberate differences, checked
+# ------------------------------------------------------------------ deliberate differences, checked
 
 
 @pytest.mark.parametrize("split", ["split", "chunk", "unbind"])
@@ -713,7 +716,11 @@ _CHAIN = (
     ("t", lambda v: v.ndim == 2, lambda r, v: v.t()),
     ("unsqueeze", lambda v: v.ndim < 4, lambda r, v: v.unsqueeze(r.randrange(v.ndim + 1))),
     ("squeeze", lambda v: 1 in tuple(v.shape), lambda r, v: v.squeeze()),
-    ("narrow", lambda v: v.ndim > 0 and v.shape[0] > 1, lambda r, v: v.narrow(0, 1, v.shape[0] - 1)),
+    (
+        "narrow",
+        lambda v: v.ndim > 0 and v.shape[0] > 1,
+        lambda r, v: v.narrow(0, 1, v.shape[0] - 1),
+    ),
     ("select", lambda v: v.ndim > 1, lambda r, v: v.select(v.ndim - 1, r.randrange(v.shape[-1]))),
     ("slice", lambda v: v.ndim > 0, lambda r, v: v[::2]),
     ("permute", lambda v: v.ndim > 1, lambda r, v: v.permute(*reversed(range(v.ndim)))),

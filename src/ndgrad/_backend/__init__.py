@@ -27,6 +27,8 @@ __all__ = [
     "asarray",
     "CudaNotAvailableError",
     "silence_floating_point_warnings",
+    "Backend",
+    "backend",
 ]
 
 # Note [Floating-point warnings]
@@ -200,3 +202,73 @@ def extra(xp: Any, name: str) -> Callable[..., Any]:
         f"op '{name}' is not available on the {bname} backend; "
         "hint: move the data to NumPy with .numpy() or compose the op from array-API functions"
     )
+
+
+# --------------------------------------------------------------------------------------------
+# What a backend can do: the NumPy special cases behind one object.
+
+
+class Backend:
+    """The capabilities of one array namespace, so that ops never test ``xp is np`` themselves.
+
+    ``astype(a, dtype)`` (an ndgrad dtype, or a backend or NumPy dtype), ``copy(a)``,
+    ``scatter_add(out, key, values)`` (in place, repeats add up), ``to_host(a)`` (a NumPy array),
+    ``inplace`` (arrays can be written in place), ``device(a)`` and ``is_numpy`` (NumPy itself,
+    for speed-only shortcuts that fall back to the array-API path elsewhere).
+    """
+
+    __slots__ = ("xp", "name", "is_numpy", "inplace")
+
+    def __init__(self, xp: Any) -> None:
+        self.xp = xp
+        self.name = backend_name(xp)
+        self.is_numpy = xp is np
+        self.inplace = not self.name.startswith(("dask", "jax"))
+
+    def astype(self, a: Any, dtype: Any) -> Any:
+        name = getattr(dtype, "name", None)
+        npd = getattr(dtype, "np", None)  # an ndgrad dtype
+        if self.is_numpy:
+            return a.astype(npd if npd is not None else dtype)
+        if npd is not None or isinstance(dtype, np.dtype):
+            dtype = getattr(self.xp, name if name != "bool_" else "bool")
+        return self.xp.astype(a, dtype)
+
+    def copy(self, a: Any) -> Any:
+        return a.copy() if self.is_numpy else self.xp.asarray(a, copy=True)
+
+    def scatter_add(self, out: Any, key: Any, values: Any) -> Any:
+        """``out[key] += values`` with repeated indices adding up; returns ``out``."""
+        if self.is_numpy:
+            np.add.at(out, key, values)
+            return out
+        if self.name.startswith("cupy"):
+            import cupyx  # type: ignore[import-not-found]
+
+            cupyx.scatter_add(out, key, values)
+            return out
+        host = to_numpy(out).copy()
+        np.add.at(host, tuple(to_numpy(k) if is_array(k) else k for k in key)
+                  if isinstance(key, tuple) else key, to_numpy(values))  # fmt: skip
+        dev = getattr(out, "device", None)
+        return self.xp.asarray(host, device=dev) if dev is not None else self.xp.asarray(host)
+
+    def to_host(self, a: Any) -> np.ndarray:
+        return to_numpy(a)
+
+    def device(self, a: Any) -> Any:
+        return getattr(a, "device", "cpu")
+
+    def __repr__(self) -> str:
+        return f"<ndgrad backend {self.name}>"
+
+
+_BACKENDS: dict[int, Backend] = {}
+
+
+def backend(xp: Any) -> Backend:
+    """The ``Backend`` of namespace ``xp`` (one object per namespace)."""
+    b = _BACKENDS.get(id(xp))
+    if b is None or b.xp is not xp:
+        b = _BACKENDS[id(xp)] = Backend(xp)
+    return b

@@ -111,8 +111,10 @@ def _roots(outputs: list, grads: list | None, who: str) -> list:
     return roots
 
 
-def _needed(roots: list, targets: set) -> set:
-    """The vertices that lie on a path to a target: the others need not run."""
+def _needed(roots: list, targets: set) -> tuple:
+    """The vertices that lie on a path to a target (the others need not run), and the target
+    nodes whose rules need not run either (no other target lies beyond them), as PyTorch's
+    ``grad`` stops at its inputs."""
     seen: set = set()
     stack = [v for v, _ in roots]
     nodes = []
@@ -149,10 +151,19 @@ def _needed(roots: list, targets: set) -> set:
             if e is not None and (e.node if type(e) is Output else e) in need:
                 need.add(v)
                 break
+    stop = set()
+    for v in targets:
+        node = v.node if type(v) is Output else v
+        if node in need and not isinstance(node, Tensor):
+            nxt = node.next
+            edges = (nxt,) if node.pos >= 0 else nxt
+            if not any(e is not None and (e.node if type(e) is Output else e) in need
+                       for e in edges):  # fmt: skip
+                stop.add(node)
     for o in outs:
         if o.node in need:
             need.add(o)
-    return need
+    return need, stop
 
 
 def _seq(v: Node) -> int:
@@ -188,7 +199,7 @@ def _run(
         targets = set(capture)
     elif accumulate_only is not None:
         targets = accumulate_only | set(capture or ())
-    need = _needed(roots, targets) if targets is not None else None
+    need, stop = _needed(roots, targets) if targets is not None else (None, None)
 
     buffers: dict = {}
     owned: set = set()  # See Note [Gradient buffers the engine owns]
@@ -219,7 +230,7 @@ def _run(
                 v = carry
                 carry = None
             if type(v) is not Node:  # a node of several outputs, or a custom Function's
-                res = _run_multi(v, buffers, owned, need, capture, captured, create_graph)
+                res = _run_multi(v, buffers, owned, need, stop, capture, captured, create_graph)
                 pending.discard(v)
                 for e, r in zip(v.next, res):
                     if r is not None and e is not None and (need is None or e in need):
@@ -245,6 +256,8 @@ def _run(
                     _retain(x.retain, g, create_graph)
             if capture is not None and v in capture:
                 captured[v] = g
+            if stop and v in stop:  # a target with nothing needed beyond it
+                continue
             op = v.op
             if v.saved is None and not op.stubs and not op.save_ans:  # add, neg, ...: no unpack
                 n = len(op.inputs) if v.pos >= 0 else len(v.next)
@@ -344,6 +357,7 @@ def _run_multi(
     buffers: dict,
     owned: set,
     need: set | None,
+    stop: set | None,
     capture: dict | None,
     captured: dict,
     create_graph: bool,
@@ -365,7 +379,7 @@ def _run_multi(
             if capture is not None and o in capture:
                 captured[o] = g
         grads.append(g)
-    if need is not None and v not in need:
+    if (need is not None and v not in need) or (stop and v in stop):
         return ()
     pre = None if v.x is None else v.x.hooks
     if pre:

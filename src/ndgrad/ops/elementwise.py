@@ -124,9 +124,9 @@ def _pow_vjp_exp(g: Tensor, ans: Any, x: Any, y: Tensor) -> Tensor:
     # d/dy x^y = x^y log x; PyTorch masks x == 0 (where y >= 0) to 0 instead of 0 * -inf.
     if isinstance(x, (int, float)):
         if x == 0:  # 0^y log 0: 0 where y >= 0 (masked, as PyTorch), inf * -inf where y < 0
-            return g * where(y >= 0, 0.0, -math.inf)
+            return g * where(_real_part(y) >= 0, 0.0, -math.inf)
         # A negative base has no real log: NaN everywhere, as PyTorch's result * log(base).
-        return g * (x**y) * (math.log(x) if x > 0 else math.nan)
+        return g * _cj(x**y) * (math.log(x) if x > 0 else math.nan)
     if isinstance(x, complex) and x != 0:  # a complex constant base: conj(x^y log x)
         return g * _cj((x**y) * complex(np.log(x)))
     zero = (x == 0) & (_real_part(y) >= 0)  # complex y: PyTorch tests its real part
@@ -151,6 +151,89 @@ pow = def_op(  # noqa: A001 - PyTorch's name
     complex=True,
     doc="``input ** exponent``. d/dx = y x^(y-1), d/dy = x^y log x.",
 )
+
+
+# Note [Overload names of pow and rsub]
+# PyTorch names the node after the overload the arguments chose: ``x ** 2`` PowBackward0,
+# ``x ** y`` PowBackward1, ``2 ** x`` PowBackward2; ``1 - x`` RsubBackward1. Each overload is a
+# twin of the record (the same fields, its own name, backward name and samples) and the public
+# function picks one by the types of its arguments (as reduction.py does for ``dim``: See Note
+# [Overloads and backward names] there).
+
+
+def _twin(fn: Any, name: str, backward_name: str, samples: Any, torch: Any = None) -> Any:
+    """Register a twin of ``fn``'s record under ``name``; return the twin's function."""
+    import dataclasses
+
+    from .registry import _make_fn
+
+    op = TABLE[fn.__name__]
+    twin = dataclasses.replace(
+        op,
+        name=name,
+        backward_name=backward_name,
+        samples=samples,
+        torch=torch if torch is not None else (op.name if op.torch is None else op.torch),
+    )
+    TABLE[name] = twin
+    f = twin.fn = _make_fn(twin)
+    f.__name__ = f.__qualname__ = name
+    return f
+
+
+def _pow_samples_of(kind: str) -> Any:
+    tensors = binary(low=0.5, high=2.0, scalar=None)
+
+    def gen(rng: np.random.Generator, dtype: Any) -> list:
+        if kind == "tensor":
+            return tensors(rng, dtype)
+        return [
+            Sample((1.5, rand(rng, (2, 3), dtype, -2.0, 2.0)), name="number base"),
+            Sample((0.5, rand(rng, (3,), dtype, -2.0, 2.0)), name="number base below 1"),
+        ]
+
+    return gen
+
+
+_pow_scalar = pow  # Tensor ** number: PowBackward0
+_pow_tensor = _twin(pow, "_pow_tensor", "PowBackward1", _pow_samples_of("tensor"))
+_pow_self_scalar = _twin(
+    pow, "_pow_scalar_base", "PowBackward2", _pow_samples_of("scalar"), torch=lambda a, b: a**b
+)
+
+
+def pow(input: Any, exponent: Any) -> Tensor:  # noqa: A001 - PyTorch's name
+    """``input ** exponent``; either may be a number. See the ``pow`` record's doc.
+
+    Example:
+        >>> import ndgrad
+        >>> (ndgrad.tensor([2.0, 3.0]) ** 2).tolist()
+        [4.0, 9.0]
+    """
+    if isinstance(exponent, Tensor):
+        if isinstance(input, Tensor):
+            return _pow_tensor(input, exponent)
+        return _pow_self_scalar(input, exponent)
+    return _pow_scalar(input, exponent)
+
+
+EXPORTS["pow"] = pow
+attach_method("pow", pow)
+
+_rsub_scalar = _twin(
+    sub,
+    "_rsub_scalar",
+    "RsubBackward1",
+    lambda rng, dtype: [Sample((0.75, rand(rng, (2, 3), dtype)), name="number - tensor")],
+    torch=lambda a, b: a - b,
+)
+
+
+def _rsub_method(self: Tensor, other: Any) -> Tensor:
+    """``other - self`` for a number ``other`` records RsubBackward1, as PyTorch."""
+    if type(other) in (int, float, complex):
+        return _rsub_scalar(other, self)
+    return sub(other, self)
 
 # ---------------------------------------------------------------- unary functions
 exp = def_op(
@@ -533,7 +616,7 @@ def _relu_vjp(g: Tensor, ans: Tensor, x: Any) -> Tensor:
 
 
 def _threshold_backward_fwd(xp: Any, g: Any, r: Any) -> Any:
-    mask = r > 0
+    mask = xp.logical_not(r <= 0)  # a NaN result passes the gradient, as PyTorch
     if xp is np and g.dtype.kind == "f":
         # NumPy's where is ~4x slower than a product on the random masks relu makes: multiply,
         # then turn the -0.0 of negative g * False into 0.0; where() only when g is not finite.
@@ -570,7 +653,7 @@ _threshold_backward = def_op(
     export=False,
     backward_name="ThresholdBackwardBackward0",
     samples=_threshold_backward_samples,
-    ref=lambda g, r: np.where(r > 0, g, 0.0),
+    ref=lambda g, r: np.where(r <= 0, 0.0, g),
     torch=lambda g, r: __import__("torch").ops.aten.threshold_backward(g, r, 0),
     doc="relu's backward: ``grad_output`` where ``self`` (relu's result) > 0, else 0.",
 )
@@ -1461,6 +1544,7 @@ def _bind_operators() -> None:
         setattr(Tensor, f"__{dunder}__", f)
         # ``2 * x`` is ``x.mul(2)`` in PyTorch too: the commutative ones need no swap (or frame)
         setattr(Tensor, f"__r{dunder}__", f if dunder in ("add", "mul") else rev(f))
+    Tensor.__rsub__ = _rsub_method  # See Note [Overload names of pow and rsub]
     for dunder, name in (
         ("add", "add"),
         ("sub", "sub"),

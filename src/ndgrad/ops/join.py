@@ -140,8 +140,19 @@ def _cat_piece(g: Tensor, i: int, dim: int, starts: tuple, legacy: tuple) -> Ten
     return _narrow(g, dim=_axis(dim, g.ndim), start=starts[i], length=starts[i + 1] - starts[i])
 
 
+def _no_layout() -> RuntimeError:
+    return RuntimeError(
+        "cat's node was recorded without its layout (_starts): it was applied without "
+        "_cat_apply; hint: call ndgrad.cat, or pass the params of _cat_layout(shapes, dim)"
+    )
+
+
 def _cat_rule(i: int) -> Callable[..., Any]:
-    def rule(g: Tensor, ans: Any, *xs: Any, dim: int, _starts: tuple, _legacy: tuple) -> Tensor:
+    def rule(
+        g: Tensor, ans: Any, *xs: Any, dim: int, _starts: Any = None, _legacy: tuple = ()
+    ) -> Tensor:
+        if _starts is None:
+            raise _no_layout()
         return _cat_piece(g, i, dim, _starts, _legacy)
 
     return rule

@@ -573,9 +573,7 @@ def write(
     diff = dt.is_floating_point or dt.is_complex
     if diff and self._base is not None:
         _check_view_write(self, (vt,))  # before anything is written
-    rec = (
-        _GRAD.get() and diff and (self._requires_grad or (vt is not None and vt._requires_grad))
-    )
+    rec = _GRAD.get() and diff and (self._requires_grad or (vt is not None and vt._requires_grad))
     if rec:
         _check_inplace(self, what)
     data = self._data
