@@ -360,7 +360,7 @@ def test_cat_and_stack_gradients_at_once_equal_the_per_input_rules():
     starts = layout["_starts"]
     at_once = join.cat_grads(g, None, *xs, dim=1, **layout)
     for i, r in enumerate(at_once):
-        one = join._cat_rule(i)(g, None, *xs, dim=1, **layout)
+        one = join._CAT.vjp[i](g, None, *xs, dim=1, **layout)  # the per-input rule
         np.testing.assert_array_equal(r.numpy(), one.numpy())
         np.testing.assert_array_equal(r.numpy(), g.numpy()[:, starts[i] : starts[i + 1]])
     ys = [ndgrad.tensor(rng.standard_normal(3)) for _ in range(4)]
@@ -382,3 +382,23 @@ def test_cat_forward_gradient_and_double_backward_still_work():
     (gga,) = ndgrad.autograd.grad(ga.sum(), a)
     (tgga,) = torch.autograd.grad(tga.sum(), ta)
     _same(gga, tgga)
+
+
+def test_einsum_saves_only_the_other_operands_so_a_later_in_place_change_is_fine():
+    x = ndgrad.ones(2, 3, requires_grad=True)
+    w = ndgrad.ones(3, 2)
+    a = x * 1
+    y = ndgrad.einsum("ij,jk->ik", a, w)
+    a.add_(1)  # PyTorch computes this too: a's gradient needs only w
+    y.sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), np.full((2, 3), 2.0))
+
+
+def test_stack_and_cat_backward_are_linear_in_the_number_of_inputs():
+    # 100,000 inputs once took 114 s in backward; the gradient of each input is its own slice
+    ts = [ndgrad.full((2,), float(i), requires_grad=True) for i in range(20_000)]
+    (ndgrad.stack(ts) * ndgrad.stack(ts)).sum().backward()
+    assert ts[123].grad.tolist() == [246.0, 246.0]
+    ts2 = [ndgrad.full((1,), float(i), requires_grad=True) for i in range(20_000)]
+    (ndgrad.cat(ts2) ** 2).sum().backward()
+    assert ts2[7].grad.item() == 14.0

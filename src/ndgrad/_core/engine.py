@@ -27,7 +27,7 @@ import numpy as np
 from .. import _backend
 from .grad_mode import _GRAD
 from .node import FREED, OPS, Node, Output
-from .op_node import NONES, as_tensor, rule, unpack
+from .op_node import NONES, as_tensor, fit, rule, unpack
 from .tensor import Tensor, make
 
 __all__ = ["backward", "grad"]
@@ -295,10 +295,16 @@ def _run(
                 i = 0
                 rules = op.vjp
                 plain = v.meta is None and not v.params and len(rules) >= len(v.next)
+                every = None
+                if op.vjp_all is not None:  # cat, stack: every input's gradient in one call
+                    every = op.vjp_all(g, ans, *args, **v.params)
+                    plain = False
                 for e in v.next:
                     if e is not None and (need is None or e in need):
                         rule = rules[i] if plain else None
-                        if rule is None:
+                        if every is not None:
+                            r = fit(v, i, every[i])
+                        elif rule is None:
                             r = _rule(v, i, g, ans, args)
                         else:  # the common case, inline: See op_node.rule
                             r = rule(g, ans, *args)

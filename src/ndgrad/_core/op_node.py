@@ -14,7 +14,7 @@ from typing import Any
 from .node import FREED, OPS, MultiNode, Node, Output, ShapeOnly
 from .tensor import Tensor, _version_of, make
 
-__all__ = ["unpack", "rule", "OpNode", "apply_node", "freed_error", "version_error", "NONES"]
+__all__ = ["unpack", "rule", "OpNode", "apply_node", "freed_error", "version_error", "NONES", "fit"]
 
 
 def freed_error(node: Node) -> RuntimeError:
@@ -127,6 +127,11 @@ def rule(v: Node, i: int, g: Tensor, ans: Any, args: Any) -> Tensor | None:
         )
     params = v.params
     r = rule(g, ans, *args, **params) if params else rule(g, ans, *args)
+    return fit(v, i, r)
+
+
+def fit(v: Node, i: int, r: Any) -> Tensor | None:
+    """A rule's result for input ``i`` as a Tensor summed back to its shape and cast to its dtype."""
     if r is None:
         return None
     if type(r) is not Tensor:
@@ -163,6 +168,9 @@ def apply_node(v: Node, g: Tensor, create_graph: bool) -> list:
     """The protocol's ``apply`` for a table op's node: one gradient per input edge."""
     args, ans = unpack(v, g, create_graph)
     edges = v.edges()
+    if v.op.vjp_all is not None:
+        rs = v.op.vjp_all(g, ans, *args, **v.params)
+        return [None if e is None else fit(v, i, rs[i]) for i, e in enumerate(edges)]
     out = []
     for i, e in enumerate(edges):
         out.append(None if e is None else rule(v, i, g, ans, args))

@@ -7,7 +7,6 @@ product checks and PyTorch's dtype names are shared with linalg.py.
 
 from __future__ import annotations
 
-import dataclasses
 import functools
 import math
 import string
@@ -21,7 +20,7 @@ from .. import _backend
 from .._core.tensor import Tensor
 from .elementwise import _cj
 from .linalg import _PY_SCALARS, _SCALAR_NAME, _dname, _fail, _same_dtype_hint
-from .registry import EXPORTS, TABLE, Sample, apply, def_op, to_tensor
+from .registry import EXPORTS, TABLE, Sample, def_op, to_tensor
 from .samples import rand
 
 _LABELS = string.ascii_uppercase + string.ascii_lowercase  # PyTorch's order of subscripts
@@ -272,13 +271,14 @@ def _einsum_jvp(tangents: tuple, ans: Any, *ops: Tensor, equation: str) -> Tenso
 def _einsum_case(equation: Any, *shapes: tuple, sublist: tuple = ()) -> Callable[..., Sample]:
     def make(rng: np.random.Generator, dtype: Any) -> Sample:
         arrays = [rand(rng, s, dtype) for s in shapes]
-        if sublist:  # einsum(op0, sub0, op1, sub1, ..., [out])
+        if sublist:  # einsum(op0, sub0, op1, sub1, ..., [out]), given to the record as letters
             args: list = []
             for a, sub in zip(arrays, sublist[: len(arrays)], strict=True):
                 args += [a, list(sub)]
             args += [list(s) for s in sublist[len(arrays) :]]
-            return Sample(tuple(args), name=f"sublist{sublist}")
-        return Sample((equation, *arrays), name=f"{equation}{shapes}")
+            eq, _ = _sublist_equation(tuple(args))
+            return Sample(tuple(arrays), {"equation": eq}, name=f"sublist{sublist}")
+        return Sample(tuple(arrays), {"equation": equation}, name=f"{equation}{shapes}")
 
     return make
 
@@ -305,42 +305,41 @@ def _einsum_samples(rng: np.random.Generator, dtype: Any) -> list:
     return [c(rng, dtype) for c in cases]
 
 
-def _einsum_ref(*args: Any) -> np.ndarray:
-    return np.einsum(*args)
+def _einsum_ref(*arrays: Any, equation: str) -> np.ndarray:
+    return np.einsum(equation, *arrays)
+
+
+def _einsum_prepare(tensors: list, params: dict) -> dict:
+    """The equation in canonical form (explicit ``->``, broadcast dims spelled out)."""
+    shapes = tuple(tuple(t._data.shape) for t in tensors)
+    return {"equation": _canonical(params["equation"], shapes)}
+
+
+def _others(i: int, n: int) -> list:
+    """Operand i's rule reads every other operand (its own only by shape), as PyTorch saves."""
+    return [j for j in range(n) if j != i]
 
 
 def_op(
     "einsum",
     forward=_einsum_fwd,
-    vjp=(_einsum_rule(0), _einsum_rule(1)),
+    vjp=_einsum_rule,  # a factory: rule i for operand i (a variadic record)
     jvp=_einsum_jvp,
-    inputs=("operand0", "operand1"),
+    variadic=True,
+    prepare=_einsum_prepare,
+    inputs=("operands",),
     params=(("equation", None),),
+    save="inputs",
+    save_for=_others,
     method=False,
     export=False,
     samples=_einsum_samples,
     ref=_einsum_ref,
+    torch=lambda *ts, equation: __import__("torch").einsum(equation, *ts),
     complex=True,
-    doc="Einstein summation; see ndgrad.einsum.",
+    doc="Einstein summation over any number of operands; see ndgrad.einsum.",
 )
-
-# The table holds the two-operand record; records have a fixed number of inputs, so other numbers
-# of operands get copies of it (made once, on first use) with one rule per operand.
 _EINSUM = TABLE["einsum"]
-_EINSUM_BY_ARITY = {2: _EINSUM}
-
-
-def _einsum_op(n: int) -> Any:
-    op = _EINSUM_BY_ARITY.get(n)
-    if op is None:
-        op = dataclasses.replace(
-            _EINSUM,
-            inputs=tuple(f"operand{i}" for i in range(n)),
-            vjp=tuple(_einsum_rule(i) for i in range(n)),
-            save=tuple(range(n)),
-        )
-        _EINSUM_BY_ARITY[n] = op
-    return op
 
 
 def _sublist_equation(args: tuple) -> tuple[str, tuple]:
@@ -423,10 +422,8 @@ def einsum(*args: Any) -> Tensor:
                 f"expected scalar type {_SCALAR_NAME[first]} but found {_SCALAR_NAME[other]}",
                 _same_dtype_hint(first, other),
             )
-    return apply(_einsum_op(len(ops)), ops, {"equation": canon})
-
-
-_EINSUM.fn = einsum
+    del canon  # checked here, for einsum's own errors; the record's prepare canonicalises
+    return _EINSUM.fn(*ops, equation=equation)
 
 
 def _einsum_embed_fwd(xp: Any, x: Any, *, equation: str) -> Any:

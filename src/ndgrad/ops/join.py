@@ -7,13 +7,13 @@ and select of shape.py, so each piece is tracked as a view).
 from __future__ import annotations
 
 import operator
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 
 from .._core.tensor import Tensor
-from .registry import EXPORTS, TABLE, OpDef, Sample, apply, attach_method, def_op
+from .registry import EXPORTS, TABLE, Sample, attach_method, def_op
 from .samples import rand
 from .shape import _axis, _narrow, _reshape, _select, narrow, select, wrap_dim
 
@@ -86,25 +86,18 @@ def unbind(input: Tensor, dim: int = 0) -> tuple:
 
 
 # --------------------------------------------------------------------------------------------
-# cat / stack: ops with any number of inputs. The rule of position i is made on demand and kept
-# in ``op.vjp`` (a plain tuple, grown by ``_grow``), so the engine's ``op.vjp[i]`` works as for
-# any op.
+# cat / stack: variadic records (any number of inputs, declared ``variadic=True``); each gives
+# every input's gradient in one call (``vjp_all``), which the engine calls once per node.
 #
 # Note [Linear backward of cat and stack]
 # Each input's rule must cost O(1), or backward is quadratic in the number of inputs (5,000
 # inputs to cat once took 73 s). So the rules read nothing of the inputs: cat's rule i slices
 # ``g`` (a view) at ``_starts[i]``, the prefix sums of the sizes along ``dim`` that ``_cat_apply``
-# computes once per call (params the forward ignores; ``_legacy`` lists the skipped 1-d empty
-# inputs), and stack's rule i selects index i. With ``stubs=False`` the engine then passes None
-# for each input rather than one shape stub per input: still n arguments to each of the n rules
-# (``rule(g, ans, *inputs)``), but cheap ones. ``cat_grads``/``stack_grads`` give every input's
+# computes once per call (its ``prepare`` hook: params the forward ignores; ``_legacy`` lists the
+# skipped 1-d empty inputs), and stack's rule i selects index i. With ``stubs=False`` the engine
+# passes None for each input rather than one shape stub per input. ``cat_grads``/``stack_grads``
+# give every input's
 # gradient in one call, for an engine that calls a variadic record's rule once per node.
-
-
-def _grow(op: OpDef, n: int, make: Callable[[int], Callable[..., Any]]) -> None:
-    have = len(op.vjp)
-    if n > have:
-        op.vjp = op.vjp + tuple(make(i) for i in range(have, n))
 
 
 def _legacy_empty(shape: tuple, others_ndim: int) -> bool:
@@ -147,19 +140,12 @@ def _no_layout() -> RuntimeError:
     )
 
 
-def _cat_rule(i: int) -> Callable[..., Any]:
-    def rule(
-        g: Tensor, ans: Any, *xs: Any, dim: int, _starts: Any = None, _legacy: tuple = ()
-    ) -> Tensor:
-        if _starts is None:
-            raise _no_layout()
-        return _cat_piece(g, i, dim, _starts, _legacy)
-
-    return rule
-
-
-def cat_grads(g: Tensor, ans: Any, *xs: Any, dim: int, _starts: tuple, _legacy: tuple) -> tuple:
+def cat_grads(
+    g: Tensor, ans: Any, *xs: Any, dim: int, _starts: Any = None, _legacy: tuple = ()
+) -> tuple:
     """Every input's gradient of ``cat(xs, dim)`` at once: the slices of ``g``, O(n) in all."""
+    if _starts is None:
+        raise _no_layout()
     return tuple(_cat_piece(g, i, dim, _starts, _legacy) for i in range(len(_starts) - 1))
 
 
@@ -172,14 +158,23 @@ def _cat_samples(rng: np.random.Generator, dt: Any) -> list:
     ]
 
 
+def _cat_prepare(tensors: list, params: dict) -> dict:
+    """cat's layout, from the inputs' shapes, once per call: See Note [Linear backward...]."""
+    out = _cat_layout([tuple(t.shape) for t in tensors], params["dim"])
+    out["dim"] = params["dim"]
+    return out
+
+
 _cat_op_fn = def_op(
     "cat",
     complex=True,  # linear: no conjugation
     forward=_cat_fwd,
-    vjp=_cat_rule(0),
+    vjp_all=cat_grads,
+    variadic=True,
+    prepare=_cat_prepare,
     jvp="linear",
     inputs=("tensors",),
-    params=(("dim", 0),),
+    params=(("dim", 0), ("_starts", None), ("_legacy", ())),
     save=None,
     promote="binary",
     method=False,
@@ -194,17 +189,7 @@ _cat_op_fn = def_op(
     doc="Concatenate along ``dim``. The gradient of each input is its slice of ``g``.",
 )
 _CAT = TABLE["cat"]
-del _cat_op_fn
-
-
-def _cat_apply(*tensors: Any, dim: int = 0, _starts: Any = None, _legacy: Any = None) -> Tensor:
-    _grow(_CAT, len(tensors), _cat_rule)
-    params = _cat_layout([tuple(t.shape) for t in tensors], dim)  # computed here, always
-    params["dim"] = dim
-    return apply(_CAT, tensors, params)
-
-
-_CAT.fn = _cat_apply
+_cat_apply = _cat_op_fn  # the record's own function: cat(*tensors, dim=d)
 
 
 def _tensor_list(tensors: Any, who: str) -> list:
@@ -271,13 +256,6 @@ def concatenate(tensors: Sequence[Tensor], axis: int = 0) -> Tensor:
     return cat(tensors, axis)
 
 
-def _stack_rule(i: int) -> Callable[..., Any]:
-    def rule(g: Tensor, ans: Any, *xs: Any, dim: int = 0) -> Tensor:
-        return _select(g, dim=_axis(dim, g.ndim), index=i)
-
-    return rule
-
-
 def stack_grads(g: Tensor, ans: Any, *xs: Any, dim: int = 0) -> tuple:
     """Every input's gradient of ``stack(xs, dim)`` at once: ``g.select(dim, i)`` for each i."""
     d = _axis(dim, g.ndim)
@@ -288,7 +266,8 @@ _stack_op_fn = def_op(
     "stack",
     complex=True,  # linear: no conjugation
     forward=lambda xp, *arrays, dim=0: xp.stack(arrays, axis=dim),
-    vjp=_stack_rule(0),
+    vjp_all=stack_grads,
+    variadic=True,
     jvp="linear",
     inputs=("tensors",),
     params=(("dim", 0),),
@@ -308,15 +287,7 @@ _stack_op_fn = def_op(
     doc="Stack along a new dim ``dim``. The gradient of input i is ``g.select(dim, i)``.",
 )
 _STACK = TABLE["stack"]
-del _stack_op_fn
-
-
-def _stack_apply(*tensors: Any, dim: int = 0) -> Tensor:
-    _grow(_STACK, len(tensors), _stack_rule)
-    return apply(_STACK, tensors, {"dim": dim})
-
-
-_STACK.fn = _stack_apply
+_stack_apply = _stack_op_fn  # the record's own function: stack(*tensors, dim=d)
 
 
 def stack(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:

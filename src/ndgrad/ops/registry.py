@@ -95,7 +95,10 @@ class OpDef:
     stubs: bool = True  # rules read the shape/dtype of inputs they did not save
     ufunc: Callable[..., Any] | None = None  # NumPy fast path: ufunc(*arrays) == forward(np, ...)
     save_mask: tuple = ()
-    save_for: tuple | None = None  # per input: the positions its rule reads (saves less)
+    save_for: Any = None  # per input: the positions its rule reads (saves less); or a callable
+    variadic: bool = False  # any number of tensor inputs (cat, stack, einsum)
+    vjp_all: Callable[..., Any] | None = None  # every input's gradient in one call
+    prepare: Callable[..., dict] | None = None  # params derived from the inputs, once per call
     complex: bool = False  # its rules follow PyTorch's complex convention (conjugate Wirtinger)
     outputs: tuple = ()  # names of the outputs of an op with several (``("values", "indices")``)
     diff_outputs: tuple = ()  # positions of the differentiable ones
@@ -225,6 +228,8 @@ def apply(op: OpDef, args: Sequence[Any], params: dict = _EMPTY) -> Tensor:
             f"{op.name}(): expected at least one Tensor argument, got "
             f"{', '.join(type(a).__name__ for a in args)}; hint: wrap the data in ndgrad.tensor()"
         )
+    if op.prepare is not None:
+        params = op.prepare(tensors, params)
     if op.promote is not None:
         _promote(op, raws)
     try:
@@ -252,6 +257,8 @@ def apply(op: OpDef, args: Sequence[Any], params: dict = _EMPTY) -> Tensor:
             save = op.save
             if op.save_for is not None:
                 save = _save_positions(op, tensors)
+            elif op.variadic and save:  # "inputs": every one of them
+                save = tuple(range(len(args)))
             vers = None
             if save:
                 saved = [None] * len(args)
@@ -557,9 +564,14 @@ def _binary_fn(op: OpDef) -> Callable[[Any, Any], Tensor]:
 def _save_positions(op: OpDef, tensors: list) -> tuple:
     """The positions to save when only some inputs need a gradient (``save_for``)."""
     want: set = set()
+    sf = op.save_for
+    n = len(tensors)
     for i, t in enumerate(tensors):
-        if t is not None and t._requires_grad and i < len(op.save_for):
-            want.update(op.save_for[i])
+        if t is not None and t._requires_grad:
+            if callable(sf):
+                want.update(sf(i, n))
+            elif i < len(sf):
+                want.update(sf[i])
     return tuple(sorted(want))
 
 
@@ -890,6 +902,9 @@ def def_op(
     save_outputs: Sequence[int] = (),
     materialize_grads: bool = False,
     result_name: str | None = None,
+    variadic: bool = False,
+    vjp_all: Callable[..., Any] | None = None,
+    prepare: Callable[..., dict] | None = None,
 ) -> Callable[..., Tensor]:
     """Declare an op; return its public function (also attached as a Tensor method).
 
@@ -898,6 +913,12 @@ def def_op(
     (``save_outputs``); its forward returns a tuple of arrays, its public function a namedtuple,
     and each rule takes one gradient per output: ``rule(grads, ans, *inputs, **params)`` with
     None for an output no gradient reached (zeros with ``materialize_grads=True``).
+    A ``variadic`` op takes any number of tensors (``fn(*tensors, **params)``); its ``vjp`` is a
+    factory ``vjp(i) -> rule`` of input i's rule, or ``vjp_all(g, ans, *inputs, **params)``
+    gives every input's gradient in one call (linear in the number of inputs); ``save="inputs"``
+    saves them all and a callable ``save_for(i, n)`` says which ones input i's rule reads.
+    ``prepare(tensors, params) -> params`` derives params from the inputs once per call (cat's
+    layout), on every recording path.
     ``result_name`` names the namedtuple (``ndgrad.return_types.<result_name>``; "" for a plain
     tuple, as ``var_mean``).
 
@@ -909,8 +930,12 @@ def def_op(
     holomorphic ``f``); without it, recording a node for complex data raises.
     """
     n = len(inputs)
-    if vjp is None:
-        vjps: tuple = ()
+    if variadic:
+        if vjp is None and vjp_all is not None:
+            vjp = _from_all(vjp_all)
+        vjps: Any = () if vjp is None else PerInput(vjp)
+    elif vjp is None:
+        vjps = ()
     elif callable(vjp):
         vjps = (vjp,)
     else:
@@ -948,7 +973,14 @@ def def_op(
         doc=doc,
         stubs=stubs,
         save_mask=tuple(i in pos for i in range(n)) if pos else (),
-        save_for=None if save_for is None else tuple(tuple(p) for p in save_for),
+        save_for=None
+        if save_for is None
+        else save_for
+        if callable(save_for)
+        else tuple(tuple(p) for p in save_for),
+        variadic=variadic,
+        vjp_all=vjp_all,
+        prepare=prepare,
         ufunc=ufunc,
         complex=complex,
         outputs=tuple(outputs),
@@ -984,6 +1016,8 @@ def _make_fn(op: OpDef) -> Callable[..., Tensor]:
     n = len(op.inputs)
     if op.outputs:
         return _multi_fn(op)
+    if op.variadic:
+        n = -1  # the general path: ``fn(*tensors, **params)``
     if n == 1:
         return _unary_fn(op)
     if n == 2 and not op.params:
@@ -1005,6 +1039,18 @@ def _parser(op: OpDef) -> Callable[[tuple, dict], tuple[list, dict]]:
     pnames = [p[0] for p in op.params]
     defaults = dict(op.params)
     inames = op.inputs
+
+    if op.variadic:  # fn(*tensors, **params): every positional argument is an input
+
+        def parse_variadic(args: tuple, kwargs: dict) -> tuple[list, dict]:
+            params = dict(defaults)
+            for k, v in kwargs.items():
+                if k not in params:
+                    raise TypeError(f"{op.name}() got an unexpected keyword argument '{k}'")
+                params[k] = v
+            return list(args), params
+
+        return parse_variadic
 
     def parse(args: tuple, kwargs: dict) -> tuple[list, dict]:
         tens = list(args[:n])
@@ -1261,3 +1307,40 @@ def _dt_title(d: _dt.dtype) -> str:
         "complex128": "ComplexDouble",
     }
     return names.get(d.name, d.name)
+
+
+class PerInput:
+    """The vjp rules of a variadic record: rule i made by ``factory(i)`` on first use, kept.
+
+    Indexing and ``len`` are all the engine needs; it cannot be iterated (it has no end).
+    """
+
+    __slots__ = ("factory", "made")
+
+    def __init__(self, factory: Callable[[int], Callable[..., Any]]) -> None:
+        self.factory = factory
+        self.made: dict[int, Callable[..., Any]] = {}
+
+    def __getitem__(self, i: int) -> Callable[..., Any]:
+        r = self.made.get(i)
+        if r is None:
+            r = self.made[i] = self.factory(i)
+        return r
+
+    def __len__(self) -> int:
+        return 1 << 62
+
+    def __iter__(self) -> Any:
+        raise TypeError("the rules of a variadic record are made per input; index them")
+
+
+def _from_all(vjp_all: Callable[..., Any]) -> Callable[[int], Callable[..., Any]]:
+    """Per-input rules from ``vjp_all`` (for nodes where a single input takes a gradient)."""
+
+    def factory(i: int) -> Callable[..., Any]:
+        def rule(g: Tensor, ans: Any, *xs: Any, **params: Any) -> Any:
+            return vjp_all(g, ans, *xs, **params)[i]
+
+        return rule
+
+    return factory
