@@ -487,6 +487,12 @@ def _single_output_views(line: str) -> str:
     return re.sub(r"(\w+)\.chunk\(2\)\[1\]", r"\1[\1.shape[0] // 2 :]", line)
 
 
+def _materialize_first(line: str) -> str:
+    """``g.mul_(2.0)`` preceded by ``g = g.clone()``: a PyTorch ZeroTensor made an ordinary one."""
+    name = re.match(r"\w+", line).group(0)
+    return f"{name} = {name}.clone(); {line}"
+
+
 DELIBERATE: tuple[Deliberate, ...] = (
     Deliberate(
         "inplace-input-overlaps-output",
@@ -499,6 +505,12 @@ DELIBERATE: tuple[Deliberate, ...] = (
         r"This view is the output of a function that returns multiple views",
         _single_output_views,
         every_line=True,
+    ),
+    Deliberate(
+        "zero-gradient-is-writable",
+        r"ZeroTensors are immutable",
+        _materialize_first,
+        every_line=False,
     ),
 )
 

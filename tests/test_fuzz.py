@@ -156,6 +156,52 @@ REGRESSIONS = [
         ],
         id="create-graph-through-relu-gives-a-gradient-that-requires-grad",
     ),
+    # Still open when the fuzz test was written (program numbers of seed 0, shrunk):
+    pytest.param(
+        [
+            "x1 = lib.tensor([1.0, 2.0, 0.0, -2.0], dtype=lib.float64, requires_grad=True)",
+            "x2 = lib.tensor([[-1.0, 0.0, -1.0]], dtype=lib.float64, requires_grad=True)",
+            "t4 = x1.clone() * 1",
+            "t5 = x2.tanh()",
+            "t5.mul_(t5)",
+            "loss6 = (t4 * t4).sum() + t5.sum()",
+            "g7, g8, = lib.autograd.grad(loss6, [loss6, t5], retain_graph=True, allow_unused=True)",
+        ],
+        id="grad-runs-only-the-nodes-between-outputs-and-inputs-version",
+        marks=KNOWN,
+    ),
+    pytest.param(
+        [
+            "x1 = lib.tensor([[3.0, 2.0, 1.5]], dtype=lib.float64, requires_grad=True)",
+            "loss5 = x1.exp().sum()",
+            "g6, = lib.autograd.grad(loss5, [x1], create_graph=True)",
+            "((g6 * x1).sum()).backward()",
+            "g8, = lib.autograd.grad(g6.sum(), [g6], retain_graph=True, allow_unused=True)",
+        ],
+        id="grad-runs-only-the-nodes-between-outputs-and-inputs-freed",
+        marks=KNOWN,
+    ),
+    pytest.param(
+        [
+            "x2 = lib.tensor([[2.0, 3.0], [3.0, 0.5], [2.0, -1.5]], dtype=lib.float64,"
+            " requires_grad=True)",
+            "t5 = x2 @ x2.t()",
+            "v6 = t5[:, 0]",
+            "t5 += v6",
+        ],
+        id="in-place-op-reads-an-overlapping-operand-as-it-was-before-the-write",
+        marks=KNOWN,
+    ),
+    pytest.param(
+        [HEADER, "g, = lib.autograd.grad(x.sum(), [x, None])"],
+        id="grad-with-a-none-input-raises-runtime-error",
+        marks=KNOWN,
+    ),
+    pytest.param(
+        [HEADER, "y = x * 1", "y[0] = x"],
+        id="setitem-of-a-too-big-value-raises-runtime-error",
+        marks=KNOWN,
+    ),
 ]
 
 

@@ -27,7 +27,7 @@ import numpy as np
 from .. import _backend
 from .grad_mode import _GRAD
 from .node import FREED, OPS, Node, Output
-from .op_node import NONES, as_tensor, fit, rule, unpack
+from .op_node import NONES, as_tensor, fit, output_version_error, rule, unpack_inputs
 from .tensor import Tensor, make
 
 __all__ = ["backward", "grad"]
@@ -263,8 +263,14 @@ def _run(
                 n = len(op.inputs) if v.pos >= 0 else len(v.next)
                 args = NONES[n] if n < 16 else (None,) * n
                 ans = None
-            else:
-                args, ans = unpack(v, g, create_graph)
+            else:  # unpack, inlined: See op_node.unpack
+                args = unpack_inputs(v, g)
+                ans = None
+                if op.save_ans:
+                    avc = v.ans_vc
+                    if avc is not None and avc[0]:
+                        raise output_version_error(v, 0, v.ans.shape, avc[0])
+                    ans = make(v.ans, create_graph, v if create_graph else None)
             pos = v.pos
             if pos >= 0:  # one input takes a gradient: ``next`` is its edge
                 e = v.next

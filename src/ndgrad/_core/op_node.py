@@ -56,12 +56,12 @@ def unpack(v: Node, g: Tensor, create_graph: bool) -> tuple:
     if v.op.save_ans:
         avc = v.ans_vc
         if avc is not None and avc[0]:
-            raise _output_version_error(v, 0, v.ans.shape, avc[0])
+            raise output_version_error(v, 0, v.ans.shape, avc[0])
         ans = make(v.ans, create_graph, v if create_graph else None)
     return args, ans
 
 
-def _output_version_error(v: Any, k: int, shape: tuple, version: int) -> RuntimeError:
+def output_version_error(v: Any, k: int, shape: tuple, version: int) -> RuntimeError:
     return RuntimeError(
         "one of the variables needed for gradient computation has been modified by an "
         f"inplace operation: [tensor of shape {list(shape)}], which is output {k} of "
@@ -236,7 +236,7 @@ class OpNode(MultiNode):
                     continue
                 vc = vcs[k] if k < len(vcs) else None
                 if vc is not None and vc[0]:
-                    raise _output_version_error(self, k, a.shape, vc[0])
+                    raise output_version_error(self, k, a.shape, vc[0])
                 if create_graph and k in op.diff_outputs:  # the output, differentiable again
                     outs.append(make(a, True, Output(self, k)))
                 else:

@@ -22,8 +22,8 @@ from __future__ import annotations
 
 import dataclasses
 from collections import namedtuple
-from types import SimpleNamespace
 from collections.abc import Callable, Sequence
+from types import SimpleNamespace
 from typing import Any
 
 import numpy as np
@@ -199,6 +199,73 @@ def _astype(r: Any, d: _dt.dtype) -> Any:
     return xp.astype(r, getattr(xp, d.name))
 
 
+# Note [One recording path]
+# Every call runs in four phases: unwrap (Tensors to backend arrays, the namespace, promotion),
+# forward, record, finish. ``apply`` is the general path; ``_unary_fn``/``_binary_fn`` specialise
+# unwrap and forward for NumPy data (and work out edges, saves and shapes with fewer checks), but
+# every path records through ``record`` (the node and its output) and ends with ``note_cut``
+# (why a result that could have had history has none) and ``finish`` (views, forward mode).
+# tests/test_recording_paths.py holds the nodes of the fast paths equal to the general path's.
+
+
+def record(
+    op: OpDef, res: Tensor, nxt: Any, pos: int, saved: Any, vers: Any, params: dict, meta: Any
+) -> Node:
+    """Phase 3: the node of a recorded call; ``res`` becomes its output.
+
+    ``nxt`` is one edge per input, or the bare edge of input ``pos`` when only that one takes a
+    gradient (See Note [Bare edges] in node.py); ``meta`` None means every input had the output's
+    shape and dtype.
+    """
+    node = _new(Node)  # Node.__init__, without the call: this runs once per recorded op
+    node.op = op
+    node.seq = _next_seq()
+    node.pos = pos
+    node.next = nxt
+    node.saved = saved
+    node.vers = vers
+    node.params = params
+    node.meta = meta
+    node.x = None
+    res._requires_grad = True
+    res._node = node
+    if op.save_ans:
+        node.ans = res._data
+        res._vc = node.ans_vc = [0]
+    else:
+        node.ans = None
+        node.ans_vc = None
+    return node
+
+
+def note_cut(res: Tensor, mode: Any, recordable: bool, tensors: Sequence[Any]) -> None:
+    """Phase 4a: remember why ``res`` has no history, for backward's error message.
+
+    Under a user's ``no_grad()`` (``mode is False``; the engine's own no-grad pass is 0) a result
+    that would have been recorded is marked; otherwise the first cut found on an input is
+    carried on.
+    """
+    if recordable and mode is False:
+        _mark_cut(res)
+        return
+    for t in tensors:
+        if t is not None and t._ext is not None and t._ext.cut:
+            res._x().cut = t._ext.cut
+            return
+
+
+def finish(
+    op: OpDef, res: Tensor, args: Sequence[Any], tensors: Sequence[Any], params: dict
+) -> None:
+    """Phase 4b: a view shares memory and the version counter with its base; forward mode."""
+    if op.view:
+        src = tensors[0]
+        res._vc = src._shared_vc()
+        res._base = src._base if src._base is not None else src
+    if _fw.ACTIVE[0]:
+        _fw.propagate(op, res, args, tensors, params)
+
+
 def apply(op: OpDef, args: Sequence[Any], params: dict = _EMPTY) -> Tensor:
     """Run ``op`` on ``args`` (Tensors, arrays, scalars, None) and record a Node when needed."""
     raws = []
@@ -272,31 +339,15 @@ def apply(op: OpDef, args: Sequence[Any], params: dict = _EMPTY) -> Tensor:
                 saved = tuple(saved)
             else:
                 saved = None
-            node = Node(
-                op, tuple(nxt), saved, vers, out if op.save_ans else None, params, tuple(meta)
-            )
-            res = make(out, True, node)
-            if op.save_ans:
-                res._vc = node.ans_vc = [0]
+            res = make(out)
+            record(op, res, tuple(nxt), -1, saved, vers, params, tuple(meta))
         else:
             res = make(out)
-            if mode is False:  # a user's no_grad (the engine's own no-grad is 0)
-                res._x().cut = "it was computed under no_grad()"
-                if _INFERENCE.get():
-                    res._x().inference = True
+            note_cut(res, mode, True, ())
     else:
         res = make(out)
-        for t in tensors:  # remember where the chain was cut, for backward's error message
-            cut = _cut_of(t)
-            if cut:
-                res._x().cut = cut
-                break
-    if op.view:
-        src = tensors[0]
-        res._vc = src._shared_vc()
-        res._base = src._base if src._base is not None else src
-    if _fw.ACTIVE[0]:
-        _fw.propagate(op, res, args, tensors, params)
+        note_cut(res, mode, False, tensors)
+    finish(op, res, args, tensors, params)
     return res
 
 
@@ -310,7 +361,6 @@ def _unary_fn(op: OpDef) -> Callable[..., Tensor]:
     promote = op.promote
     diff = op.differentiable
     save = bool(op.save)
-    save_ans = op.save_ans
     view = op.view
     cplx = op.complex
     fw_active = _fw.ACTIVE
@@ -349,34 +399,14 @@ def _unary_fn(op: OpDef) -> Callable[..., Tensor]:
                 None if da.dtype is out.dtype and da.shape == out.shape else ((da.shape, da.dtype),)
             )
             n = a._node
-            node = _new(Node)  # Node.__init__, inlined on this hot path
-            node.op = op
-            node.seq = _next_seq()
-            node.pos = 0
-            node.next = a if n is None else n
-            node.saved = saved
-            node.vers = vers
-            node.ans = out if save_ans else None
-            node.params = params
-            node.meta = meta
-            node.x = None
-            node.ans_vc = None
-            res._requires_grad = True
-            res._node = node
-            if save_ans:
-                res._vc = node.ans_vc = [0]
+            record(op, res, a if n is None else n, 0, saved, vers, params, meta)
         else:
             res._requires_grad = False
             res._node = None
-            if mode is False and a._requires_grad and diff:  # a user's no_grad()
-                _mark_cut(res)
-            elif a._ext is not None and a._ext.cut:  # remember where the chain was cut
-                res._x().cut = a._ext.cut
-        if view:  # shares memory and the version counter with its base
-            res._vc = a._shared_vc()
-            res._base = a._base if a._base is not None else a
-        if fw_active[0]:
-            _fw.propagate(op, res, (a,), [a], params)
+            if a._ext is not None or (a._requires_grad and diff):
+                note_cut(res, _grad_enabled(), a._requires_grad and diff, (a,))
+        if view or fw_active[0]:
+            finish(op, res, (a,), (a,), params)
         return res
 
     if op.params:  # sum(x, dim=1), reshape(x, shape=...): parse, then the same fast path
@@ -420,7 +450,6 @@ def _binary_fn(op: OpDef) -> Callable[[Any, Any], Tensor]:
     fast = op.ufunc
     promote = op.promote
     diff = op.differentiable
-    save_ans = op.save_ans
     save_mask = op.save_mask
     masks = None
     if op.save_for is not None:  # the positions to save, by which inputs take a gradient
@@ -525,35 +554,20 @@ def _binary_fn(op: OpDef) -> Callable[[Any, Any], Tensor]:
                 nxt, pos = ea, 0
             else:
                 nxt, pos = (ea, eb), -1
-            node = _new(Node)  # Node.__init__, inlined on this hot path
-            node.op = op
-            node.seq = _next_seq()
-            node.pos = pos
-            node.next = nxt
-            node.saved = saved
-            node.vers = vers
-            node.ans = out if save_ans else None
-            node.params = _EMPTY
-            node.meta = meta
-            node.x = None
-            node.ans_vc = None
-            res._requires_grad = True
-            res._node = node
-            if save_ans:
-                res._vc = node.ans_vc = [0]
+            record(op, res, nxt, pos, saved, vers, _EMPTY, meta)
         else:
             res._requires_grad = False
             res._node = None
-            if mode is False and rg and diff:  # a user's no_grad()
-                _mark_cut(res)
-            elif not rg and (  # remember where the chain was cut, for backward's error message
-                (ta is Tensor and a._ext is not None) or (tb is Tensor and b._ext is not None)
+            ea = a if ta is Tensor else None
+            eb = b if tb is Tensor else None
+            if (
+                (rg and diff)
+                or (ea is not None and ea._ext is not None)
+                or (eb is not None and eb._ext is not None)
             ):
-                cut = _cut_of(a if ta is Tensor else None) or _cut_of(b if tb is Tensor else None)
-                if cut:
-                    res._x().cut = cut
+                note_cut(res, _grad_enabled(), rg and diff, (ea, eb))
         if fw_active[0]:
-            _fw.propagate(
+            finish(
                 op, res, (a, b), [a if ta is Tensor else None, b if tb is Tensor else None], _EMPTY
             )
         return res
@@ -987,7 +1001,9 @@ def def_op(
         diff_outputs=tuple(range(len(outputs)) if diff_outputs is None else diff_outputs),
         save_outputs=tuple(save_outputs),
         materialize_grads=materialize_grads,
-        result=(_result_type(result_name or name, outputs) if outputs and result_name != "" else tuple),
+        result=(
+            _result_type(result_name or name, outputs) if outputs and result_name != "" else tuple
+        ),
     )
     if differentiable and vjp is None:
         op.differentiable = True
@@ -1116,7 +1132,7 @@ def _result_type(name: str, fields: Sequence[str]) -> Any:
     """PyTorch's ``torch.return_types.<name>``: a namedtuple that prints as PyTorch's does."""
     cls = getattr(RETURN_TYPES, name, None)
     if cls is None:
-        base = namedtuple(name, list(fields), module="ndgrad.return_types")  # noqa: PYI024
+        base = namedtuple(name, list(fields), module="ndgrad.return_types")
 
         def __repr__(self: Any) -> str:  # noqa: N807
             body = ",\n".join(f"{f}={v!r}" for f, v in zip(self._fields, self))
@@ -1178,7 +1194,9 @@ def apply_multi(op: OpDef, args: Sequence[Any], params: dict = _EMPTY) -> Any:
         if not op.complex:
             _refuse_complex(op, raws, outs[0])
         nxt = tuple(
-            None if t is None else (t._node if t._node is not None else (t if t._requires_grad else None))
+            None
+            if t is None
+            else (t._node if t._node is not None else (t if t._requires_grad else None))
             for t in tensors
         )
         meta = tuple(None if t is None else (t._data.shape, t._data.dtype) for t in tensors)
@@ -1276,9 +1294,7 @@ def copy_into_out(o: Tensor, r: Tensor, name: str) -> None:
                 UserWarning,
                 stacklevel=4,
             )
-        o._data = _astype(d, dst) if src is not dst else _backend.namespace(d).asarray(
-            d, copy=True
-        )
+        o._data = _astype(d, dst) if src is not dst else _backend.namespace(d).asarray(d, copy=True)
     elif type(od) is _ndarray:
         np.copyto(od, d, casting="unsafe")
     else:
