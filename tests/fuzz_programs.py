@@ -516,11 +516,16 @@ DELIBERATE: tuple[Deliberate, ...] = (
 
 
 def deliberate_difference(want: Outcome, got: Outcome) -> Deliberate | None:
-    """The documented difference that explains PyTorch refusing what ndgrad ran, if any."""
-    if got.error is not None and (want.error is None or got.error[0] <= want.error[0]):
-        return None  # ndgrad refused as early: nothing to explain
+    """The documented difference that explains PyTorch refusing what ndgrad ran, if any.
+
+    A refusal at a line counts only where ndgrad ran that line; one raised while reading a
+    tensor's attributes (a stale view's ``is_leaf``) always counts.
+    """
     for d in DELIBERATE:
-        if any(re.search(d.torch_message, m) for m in want.messages):
+        if want.error is not None and re.search(d.torch_message, want.error[2]):
+            if got.error is None or got.error[0] > want.error[0]:
+                return d
+        elif any(re.search(d.torch_message, m) for m in want.messages):
             return d
     return None
 

@@ -131,7 +131,7 @@ def rule(v: Node, i: int, g: Tensor, ans: Any, args: Any) -> Tensor | None:
 
 
 def fit(v: Node, i: int, r: Any) -> Tensor | None:
-    """A rule's result for input ``i`` as a Tensor summed back to its shape and cast to its dtype."""
+    """A rule's result for input ``i``, summed back to its shape and cast to its dtype."""
     if r is None:
         return None
     if type(r) is not Tensor:

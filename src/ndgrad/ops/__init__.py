@@ -19,7 +19,10 @@ from . import (  # noqa: F401  (registration)
     tensor_methods,
     views,
 )
-from . import _bind  # noqa: F401, E402  (binds what _core needs: See OpsInterface)
 from .registry import EXPORTS, TABLE, OpDef, Sample, def_op
+
+# isort: off
+from . import _bind  # noqa: F401  last: binds what _core needs (See OpsInterface), adds out=
+# isort: on
 
 __all__ = ["EXPORTS", "TABLE", "OpDef", "Sample", "def_op"]
