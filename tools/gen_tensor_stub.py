@@ -47,17 +47,17 @@ WIDTH = 100
 STALE = f"the Tensor stub is stale; run `{COMMAND}`"
 
 # Operators: whatever the runtime annotation says (often ``Any``, for NotImplemented), a Tensor.
-_BINARY = (
-    "add sub mul truediv floordiv mod pow matmul and or xor lshift rshift".split()  # noqa: SIM905
-)
+_BINARY = ("add", "sub", "mul", "truediv", "floordiv", "mod", "pow", "matmul")
+_BINARY += ("and", "or", "xor", "lshift", "rshift")
+_UNARY = ("eq", "ne", "lt", "le", "gt", "ge", "neg", "pos", "abs", "invert", "getitem")
 OPERATORS = frozenset(
-    [f"__{n}__" for n in _BINARY]
+    [f"__{n}__" for n in _BINARY + _UNARY]
     + [f"__r{n}__" for n in _BINARY]
     + [f"__i{n}__" for n in _BINARY]
-    + [f"__{n}__" for n in "eq ne lt le gt ge neg pos abs invert getitem".split()]  # noqa: SIM905
 )
-# ``object`` declares these returning bool; a Tensor's return a Tensor, as PyTorch's stubs do.
-OVERRIDE_IGNORE = frozenset({"__eq__", "__ne__"})
+# Where the Tensor's signature differs from ``object``'s on purpose: ``==`` returns a Tensor (as
+# in PyTorch's own stubs), ``__reduce_ex__`` takes an int.
+OVERRIDE_IGNORE = frozenset({"__eq__", "__ne__", "__reduce_ex__"})
 # Class-body names that are not members a stub declares.
 SKIP = frozenset(
     {"__dict__", "__doc__", "__module__", "__slots__", "__weakref__", "__annotations__"}
@@ -79,8 +79,7 @@ class UnrenderableError(Exception):
 class Stub:
     """The state of one rendering: what the stub must import, and the names of each class body."""
 
-    def __init__(self, module: types.ModuleType) -> None:
-        self.module = module
+    def __init__(self) -> None:
         self.from_imports: dict[str, set[str]] = {}  # module -> names (`from m import a, b`)
         self.reexports: dict[str, set[str]] = {}  # module -> names (`from m import a as a`)
         self.module_imports: dict[str, str] = {}  # module -> alias (`import m as alias`)
@@ -93,9 +92,17 @@ class Stub:
         """The annotation as stub source, or ``Any`` when a name in it cannot be imported."""
         if ann is inspect.Parameter.empty:
             return self.name_of(Any)
-        if not isinstance(ann, str):
-            ann = getattr(ann, "__name__", None) if isinstance(ann, type) else None
-            if ann is None:
+        saved = (
+            {k: set(v) for k, v in self.from_imports.items()},
+            dict(self.module_imports),
+            dict(self.aliases),
+            self.uses_builtins,
+        )
+        if not isinstance(ann, str):  # an evaluated annotation: a class, or give up
+            try:
+                return self.name_of(ann) if isinstance(ann, type) else self.name_of(Any)
+            except UnrenderableError:
+                self.from_imports, self.module_imports, self.aliases, self.uses_builtins = saved
                 return self.name_of(Any)
         saved = (
             {k: set(v) for k, v in self.from_imports.items()},
@@ -209,7 +216,10 @@ class Stub:
         elif op is not None:
             params = self._op_params(op, fn, method)
         else:
-            params = self._params(list(sig.parameters.values()), globalns, method)
+            ps = list(sig.parameters.values())
+            if operator and name in OPERATORS:  # Python passes operators no keywords (`out=`)
+                ps = [p for p in ps if p.kind is not p.KEYWORD_ONLY]
+            params = self._params(ps, globalns, method)
         if operator and name in OPERATORS:
             returns = self.name_of(sys.modules[MODULE].Tensor)
         elif sig is not None and sig.return_annotation is not inspect.Signature.empty:
@@ -370,8 +380,8 @@ def render_class(stub: Stub, cls: type) -> list[str]:
         key = (cls.__name__, b.__name__)
         bases.append(BASE_TYPES.get(key) or stub.name_of(b))
     head = f"class {cls.__name__}({', '.join(bases)}):" if bases else f"class {cls.__name__}:"
-    comment = _noqa(cls.__name__, "class")
-    head += f"  # {comment}" if comment else ""
+    class_comment = _noqa(cls.__name__, "class")
+    tail = f"  # {class_comment}" if class_comment else ""
 
     attrs: dict[str, list[str]] = {}
     props: dict[str, list[str]] = {}
@@ -424,8 +434,8 @@ def render_class(stub: Stub, cls: type) -> list[str]:
             body += g[name]
     stub.members = frozenset()
     if not body:
-        return [head[:-1] + ": ..." if not comment else head.replace(":  #", ": ...  #", 1)]
-    return [head, *body]
+        return [f"{head} ...{tail}"]
+    return [head + tail, *body]
 
 
 def _property(stub: Stub, name: str, prop: property) -> list[str]:
@@ -465,7 +475,7 @@ def render() -> str:
     import ndgrad  # noqa: F401 - attaches every op's methods to the Tensor
 
     module = sys.modules[MODULE]
-    stub = Stub(module)
+    stub = Stub()
     ns = vars(module)
     blocks: list[tuple[str, list[str]]] = []  # (kind, lines) of each top-level statement
     exported = list(ns.get("__all__", []))

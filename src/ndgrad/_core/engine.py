@@ -606,7 +606,10 @@ def grad(
     capture: dict = {}
     for t in ins:
         if not isinstance(t, Tensor):
-            raise TypeError(f"grad: inputs must be Tensors, got {type(t).__name__}")
+            raise RuntimeError(
+                f"all inputs have to be Tensors or GradientEdges, but got {type(t).__name__}; "
+                "hint: pass the tensors to differentiate with respect to, e.g. grad(y, [x, w])"
+            )
         if not t._requires_grad:
             raise RuntimeError(
                 "One of the differentiated Tensors does not require grad; hint: create it with "

@@ -683,7 +683,9 @@ def _check_fits(vshape: tuple, target: tuple, advanced: bool) -> None:
         shape = shape[1:]
     bad = len(shape) > len(target)
     lead = len(target) - len(shape)
-    dim = next((lead + i for i, s in enumerate(shape) if s not in (1, target[lead + i])), None)
+    dim = None
+    if not bad:
+        dim = next((lead + i for i, s in enumerate(shape) if s not in (1, target[lead + i])), None)
     if not bad and dim is None:
         return
     if advanced:

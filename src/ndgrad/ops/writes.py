@@ -175,6 +175,27 @@ def write_into(self: Tensor, new: Any, what: str) -> None:
         self._data = _astype(new, _dt.from_np_dtype(old.dtype)) if new.dtype != old.dtype else new
 
 
+def _unshared(self: Tensor, args: Sequence[Any]) -> Sequence[Any]:
+    """The arguments, with a copy (recorded: ``clone``) of any that shares memory with ``self``.
+
+    An in-place op then reads, and saves, its operands as they were before the write, whatever
+    the order in which the write visits the elements (``t += t[:, 0]``, ``v.mul_(v[::2])``).
+    PyTorch's result there depends on that order, or it refuses; see docs/differences.md.
+    """
+    d = self._data
+    if type(d) is not _ndarray:
+        return args
+    out = None
+    for i, a in enumerate(args):
+        if isinstance(a, Tensor) and type(a._data) is _ndarray and np.may_share_memory(d, a._data):
+            if out is None:
+                out = list(args)
+            from .registry import TABLE
+
+            out[i] = TABLE["clone"].fn(a)
+    return args if out is None else tuple(out)
+
+
 def apply_inplace(op: OpDef, self: Tensor, args: Sequence[Any], params: dict = _EMPTY) -> Tensor:
     """``self.op_(*args)``: compute out of place, write into ``self``, rewrite its history."""
     what = f"{op.name}_()"
@@ -196,6 +217,7 @@ def apply_inplace(op: OpDef, self: Tensor, args: Sequence[Any], params: dict = _
             if self._requires_grad or self._base is not None:
                 _refresh_views(self)
             return self
+    args = _unshared(self, args)
     old = self
     if fw or (
         recording
