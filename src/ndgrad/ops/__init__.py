@@ -2,6 +2,8 @@
 
 from . import (  # noqa: F401  (registration)
     blas,
+    compare,
+    division,
     einsum,
     elementwise,
     indexing,
@@ -17,6 +19,7 @@ from . import (  # noqa: F401  (registration)
     shape,
     sorting,
     tensor_methods,
+    unary,
     views,
 )
 from .registry import EXPORTS, TABLE, OpDef, Sample, def_op

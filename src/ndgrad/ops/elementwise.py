@@ -13,7 +13,6 @@ from typing import Any
 
 import numpy as np
 
-from .. import _backend
 from .._core import dtypes as _dt
 from .._core.tensor import Tensor
 from .registry import EXPORTS, TABLE, Sample, apply_inplace, attach_method, def_op, to_tensor
@@ -235,6 +234,7 @@ def _rsub_method(self: Tensor, other: Any) -> Tensor:
         return _rsub_scalar(other, self)
     return sub(other, self)
 
+
 # ---------------------------------------------------------------- unary functions
 exp = def_op(
     "exp",
@@ -364,328 +364,6 @@ def _separated(rng: np.random.Generator, dtype: Any) -> list:
     return out
 
 
-# ---------------------------------------------------------------- more unary functions
-log1p = def_op(
-    "log1p",
-    forward=lambda xp, x: xp.log1p(x),
-    vjp=lambda g, ans, x: g / _cj(x + 1),
-    jvp="elementwise",
-    promote="float",
-    inplace=True,
-    samples=unary(low=-0.5, high=2.0),
-    ref=np.log1p,
-    complex=True,
-    doc="log(1 + x), accurate near 0. d/dx log1p x = 1/(1 + x).",
-)
-
-expm1 = def_op(
-    "expm1",
-    forward=lambda xp, x: xp.expm1(x),
-    vjp=lambda g, ans, x: g * _cj(ans + 1),
-    jvp="elementwise",
-    save="ans",
-    promote="float",
-    inplace=True,
-    samples=unary(),
-    ref=np.expm1,
-    complex=True,
-    doc="e^x - 1, accurate near 0. d/dx expm1 x = e^x = expm1 x + 1.",
-)
-
-sqrt = def_op(
-    "sqrt",
-    ufunc=np.sqrt,
-    forward=lambda xp, x: xp.sqrt(x),
-    vjp=lambda g, ans, x: g / (2 * _cj(ans)),  # at x = 0: inf, as PyTorch
-    jvp="elementwise",
-    save="ans",
-    promote="float",
-    inplace=True,
-    samples=unary(low=0.5, high=3.0),
-    ref=np.sqrt,
-    complex=True,
-    doc="Square root. d/dx sqrt x = 1/(2 sqrt x).",
-)
-
-rsqrt = def_op(
-    "rsqrt",
-    forward=lambda xp, x: 1 / xp.sqrt(x),
-    vjp=lambda g, ans, x: -0.5 * g * _cj(ans**3),
-    jvp="elementwise",
-    save="ans",
-    promote="float",
-    inplace=True,
-    samples=unary(low=0.5, high=3.0),
-    ref=lambda x: 1 / np.sqrt(x),
-    complex=True,
-    doc="1/sqrt(x). d/dx x^(-1/2) = -x^(-3/2)/2.",
-)
-
-
-def _abs_vjp(g: Tensor, ans: Any, x: Tensor) -> Tensor:
-    # PyTorch: grad * sgn(x), so the subgradient at x == 0 is 0. For complex x, sgn(x) = x / |x|
-    # (|z| is not holomorphic: d|z|/dRe + i d|z|/dIm = z / |z|), written in ops for second order.
-    if _is_complex(x):
-        return g * _sgn(x)
-    return g * sign(x)
-
-
-abs = def_op(  # noqa: A001 - PyTorch's name
-    "abs",
-    forward=lambda xp, x: xp.abs(x),
-    vjp=_abs_vjp,
-    jvp="elementwise",
-    inplace=True,
-    samples=_unary_away(),
-    ref=np.abs,
-    complex=True,
-    doc="|x|; keeps integer dtypes. d/dx |x| = sign(x) (0 at x = 0, as PyTorch).",
-)
-
-
-def _sign_fwd(xp: Any, x: Any) -> Any:
-    if x.dtype == xp.bool:  # PyTorch: sign of a bool tensor is itself
-        return xp.asarray(x, copy=True)
-    out = xp.sign(x)
-    if _dt.from_np_dtype(x.dtype).is_floating_point:
-        out = xp.where(xp.isnan(x), xp.zeros_like(out), out)  # PyTorch: sign(NaN) is 0
-    return out
-
-
-sign = def_op(
-    "sign",
-    forward=_sign_fwd,
-    # Differentiable with a zero gradient everywhere (PyTorch: zeros_like(grad)), so the output
-    # of sign(x) still requires grad, as in PyTorch.
-    vjp=lambda g, ans, x: _zeros_like(g),
-    jvp="elementwise",
-    save=None,
-    inplace=True,
-    samples=_unary_away(),
-    ref=np.sign,
-    doc="-1, 0 or 1 by the sign of x; keeps the dtype. d/dx sign x = 0 (also at 0).",
-)
-
-tan = def_op(
-    "tan",
-    forward=lambda xp, x: xp.tan(x),
-    vjp=lambda g, ans, x: g * _cj(1 + ans * ans),
-    jvp="elementwise",
-    save="ans",
-    promote="float",
-    inplace=True,
-    samples=unary(low=-1.2, high=1.2),
-    ref=np.tan,
-    complex=True,
-    doc="Tangent. d/dx tan x = 1 + tan^2 x.",
-)
-
-asin = def_op(
-    "asin",
-    forward=lambda xp, x: xp.asin(x),
-    vjp=lambda g, ans, x: g * _cj(rsqrt(1 - x * x)),
-    jvp="elementwise",
-    promote="float",
-    inplace=True,
-    samples=unary(low=-0.9, high=0.9),
-    ref=np.arcsin,
-    complex=True,
-    doc="Inverse sine. d/dx asin x = 1/sqrt(1 - x^2).",
-)
-
-acos = def_op(
-    "acos",
-    forward=lambda xp, x: xp.acos(x),
-    vjp=lambda g, ans, x: -g * _cj(rsqrt(1 - x * x)),
-    jvp="elementwise",
-    promote="float",
-    inplace=True,
-    samples=unary(low=-0.9, high=0.9),
-    ref=np.arccos,
-    complex=True,
-    doc="Inverse cosine. d/dx acos x = -1/sqrt(1 - x^2).",
-)
-
-atan = def_op(
-    "atan",
-    forward=lambda xp, x: xp.atan(x),
-    vjp=lambda g, ans, x: g / (1 + x * x),
-    jvp="elementwise",
-    promote="float",
-    inplace=True,
-    samples=unary(low=-3.0, high=3.0),
-    ref=np.arctan,
-    doc="Inverse tangent. d/dx atan x = 1/(1 + x^2).",
-)
-
-
-def _atan2_samples(rng: np.random.Generator, dtype: Any) -> list:
-    # Away from the origin and from the branch cut (x < 0, y = 0).
-    out = binary(low2=0.5, high2=2.0, scalar=None)(rng, dtype)
-    out.append(
-        Sample(
-            (rand(rng, (2, 3), dtype, 0.5, 2.0), rand(rng, (3,), dtype, -2.0, -0.5)),
-            name="left half-plane",
-        )
-    )
-    return out
-
-
-def _atan2_recip(y: Tensor, x: Tensor) -> Tensor:
-    # 1 / (x^2 + y^2), and 0 at the origin: PyTorch's gradient of atan2(0, 0) is 0 (not 0/0).
-    den = y * y + x * x
-    zero = den == 0
-    return where(zero, 0.0, 1.0 / where(zero, 1.0, den))
-
-
-atan2 = def_op(
-    "atan2",
-    forward=lambda xp, y, x: xp.atan2(y, x),
-    vjp=(
-        lambda g, ans, y, x: g * x * _atan2_recip(y, x),
-        lambda g, ans, y, x: g * -y * _atan2_recip(y, x),
-    ),
-    jvp="elementwise",
-    inputs=("input", "other"),
-    promote="float",
-    inplace=True,
-    samples=_atan2_samples,
-    ref=np.arctan2,
-    doc="The angle of the point (other, input): atan(input/other) in the right quadrant. "
-    "d/dy = x/(x^2 + y^2), d/dx = -y/(x^2 + y^2) for atan2(y, x).",
-)
-
-sinh = def_op(
-    "sinh",
-    forward=lambda xp, x: xp.sinh(x),
-    vjp=lambda g, ans, x: g * _cj(cosh(x)),
-    jvp="elementwise",
-    promote="float",
-    inplace=True,
-    samples=unary(),
-    ref=np.sinh,
-    complex=True,
-    doc="Hyperbolic sine. d/dx sinh x = cosh x.",
-)
-
-cosh = def_op(
-    "cosh",
-    forward=lambda xp, x: xp.cosh(x),
-    vjp=lambda g, ans, x: g * _cj(sinh(x)),
-    jvp="elementwise",
-    promote="float",
-    inplace=True,
-    samples=unary(),
-    ref=np.cosh,
-    complex=True,
-    doc="Hyperbolic cosine. d/dx cosh x = sinh x.",
-)
-
-
-def _sigmoid_fwd(xp: Any, x: Any) -> Any:
-    # exp of -|x| only, so no overflow for large |x| of either sign.
-    e = xp.exp(-xp.abs(x))
-    return xp.where(x >= 0, 1 / (1 + e), e / (1 + e))
-
-
-sigmoid = def_op(
-    "sigmoid",
-    forward=_sigmoid_fwd,
-    vjp=lambda g, ans, x: g * ans * (1 - ans),
-    jvp="elementwise",
-    save="ans",
-    promote="float",
-    inplace=True,
-    samples=unary(low=-4.0, high=4.0),
-    ref=lambda x: 1 / (1 + np.exp(-x)),
-    doc="Logistic function 1/(1 + e^-x). d/dx sigmoid x = sigmoid x (1 - sigmoid x).",
-)
-
-
-def _relu_fwd(xp: Any, x: Any) -> Any:
-    if xp is np:  # NumPy takes the scalar directly: no array of zeros to allocate
-        return np.maximum(x, x.dtype.type(0))  # NaN stays NaN, as PyTorch's clamp_min(x, 0)
-    return xp.maximum(x, xp.zeros_like(x))
-
-
-def _relu_vjp(g: Tensor, ans: Tensor, x: Any) -> Tensor:
-    # PyTorch's threshold_backward(grad, result, 0): 0 where result <= 0, so the subgradient at
-    # x == 0 is 0 (and NaN inputs pass the gradient through). A select, not a product with the
-    # mask: an inf/NaN arriving from upstream at a masked position gives 0, not NaN.
-    return _threshold_backward(g, ans)
-
-
-def _threshold_backward_fwd(xp: Any, g: Any, r: Any) -> Any:
-    mask = xp.logical_not(r <= 0)  # a NaN result passes the gradient, as PyTorch
-    if xp is np and g.dtype.kind == "f":
-        # NumPy's where is ~4x slower than a product on the random masks relu makes: multiply,
-        # then turn the -0.0 of negative g * False into 0.0; where() only when g is not finite.
-        if not np.isfinite(g).all():
-            return np.where(mask, g, g.dtype.type(0))
-        out = np.multiply(g, mask)
-        out += g.dtype.type(0)
-        return out
-    return xp.where(mask, g, xp.zeros_like(g))
-
-
-def _threshold_backward_samples(rng: np.random.Generator, dtype: Any) -> list:
-    # Away from 0, where the mask flips (a finite difference there would see the jump).
-    r = _avoiding(rng, (2, 3), dtype, (0.0,), -2.0, 2.0)
-    return [
-        Sample((rand(rng, (2, 3), dtype), r), grad=(0, 1)),
-        Sample((rand(rng, (), dtype), np.asarray(1.5, dtype=dtype)), grad=(0, 1)),
-    ]
-
-
-_threshold_backward = def_op(
-    "_threshold_backward",
-    forward=_threshold_backward_fwd,
-    # d/dg is the same select; d/dr is 0 (the mask is piecewise constant), and it is a zero
-    # tensor rather than None so that double backward through a relu gives zeros, as PyTorch.
-    vjp=(
-        lambda gg, ans, g, r: _threshold_backward(gg, r),
-        lambda gg, ans, g, r: _zeros_like(gg),
-    ),
-    jvp="elementwise",
-    inputs=("grad_output", "self"),
-    save_for=((1,), ()),
-    method=False,
-    export=False,
-    backward_name="ThresholdBackwardBackward0",
-    samples=_threshold_backward_samples,
-    ref=lambda g, r: np.where(r <= 0, 0.0, g),
-    torch=lambda g, r: __import__("torch").ops.aten.threshold_backward(g, r, 0),
-    doc="relu's backward: ``grad_output`` where ``self`` (relu's result) > 0, else 0.",
-)
-
-
-relu = def_op(
-    "relu",
-    forward=_relu_fwd,
-    vjp=_relu_vjp,
-    jvp="elementwise",
-    save="ans",
-    inplace=True,
-    samples=_unary_away(),
-    ref=lambda x: np.maximum(x, 0),
-    doc="max(x, 0); keeps integer dtypes. d/dx relu x = 1 where x > 0, else 0 (0 at x = 0).",
-)
-
-_TWO_OVER_SQRT_PI = 2.0 / float(np.sqrt(np.pi))
-_erf_ref = np.vectorize(math.erf)
-
-erf = def_op(
-    "erf",
-    forward=lambda xp, x: _backend.extra(xp, "erf")(x),
-    vjp=lambda g, ans, x: g * (_TWO_OVER_SQRT_PI * exp(-(x * x))),
-    jvp="elementwise",
-    promote="float",
-    inplace=True,
-    samples=unary(),
-    ref=lambda x: _erf_ref(x).astype(x.dtype),
-    doc="Error function. d/dx erf x = 2/sqrt(pi) e^(-x^2).",
-)
-
 # ---------------------------------------------------------------- clamp, minimum, maximum
 
 
@@ -808,186 +486,6 @@ minimum = def_op(
     ref=np.minimum,
     doc="Elementwise minimum (NaN propagates). The gradient goes to the smaller input; ties "
     "split it half/half, as PyTorch.",
-)
-
-# ---------------------------------------------------------------- comparisons and logic
-# No gradient: the outputs are bool. The in-place forms (x.lt_(y)) write 0/1 in x's dtype and are
-# differentiable with a zero gradient, as PyTorch's lt_ (LtBackward).
-
-
-def _compare_samples(rng: np.random.Generator, dtype: Any) -> list:
-    x = rand(rng, (2, 3), dtype)
-    y = rand(rng, (2, 3), dtype)
-    y[0] = x[0]  # exact ties
-    xs = rand(rng, (2, 3), dtype)
-    xs[0, 1] = 0.5
-    return [
-        Sample((x, y), name="ties"),
-        Sample((x, y[1]), name="broadcast"),
-        Sample((xs, 0.5), name="number"),
-        Sample((np.array([1, 2, 3]), 2), name="int"),
-        Sample((np.array([1, 2, 3]), 2.0), name="int with float"),
-    ]
-
-
-def _astype_like(xp: Any, a: Any, like: Any) -> Any:
-    return a.astype(like.dtype) if xp is np else xp.astype(a, like.dtype)
-
-
-def _zeros_like(g: Tensor) -> Tensor:
-    from .._core.factories import zeros_like
-
-    return zeros_like(g)
-
-
-def _def_compare(name: str, fwd: Any, ref: Any, symbol: str) -> Any:
-    fn = def_op(
-        name,
-        forward=fwd,
-        inputs=("input", "other"),
-        save=None,
-        promote="binary",
-        differentiable=False,
-        samples=_compare_samples,
-        ref=ref,
-        doc=f"``input {symbol} other`` elementwise, as a bool tensor (no gradient).",
-    )
-    def_op(
-        name + "_",
-        forward=lambda xp, x, y: _astype_like(xp, fwd(xp, x, y), x),
-        vjp=(lambda g, ans, x, y: _zeros_like(g), lambda g, ans, x, y: _zeros_like(g)),
-        jvp="elementwise",
-        inputs=("input", "other"),
-        save=None,
-        promote="binary",
-        method=False,
-        export=False,
-        # no exact ties (there the finite difference jumps), and x already of the broadcast shape,
-        # as an in-place op needs
-        samples=binary(shapes=(((3,), (3,)), ((2, 3), (3,)), ((2, 2), ()))),
-        ref=lambda x, y: np.asarray(ref(x, y)).astype(np.result_type(x, y)),
-        # PyTorch has only the in-place x.lt_(y): compare with it on a clone
-        torch=lambda x, y, _n=name: getattr(x.clone(), _n + "_")(y),
-        doc=f"``input {symbol} other`` as 0/1 in the inputs' dtype, with a zero gradient: what "
-        f"the in-place ``x.{name}_(y)`` computes and writes into ``x``.",
-    )
-    op = TABLE[name + "_"]
-    attach_method(name + "_", lambda self, other: apply_inplace(op, self, (other,)))
-    return fn
-
-
-eq = _def_compare("eq", lambda xp, x, y: x == y, np.equal, "==")
-ne = _def_compare("ne", lambda xp, x, y: x != y, np.not_equal, "!=")
-lt = _def_compare("lt", lambda xp, x, y: x < y, np.less, "<")
-le = _def_compare("le", lambda xp, x, y: x <= y, np.less_equal, "<=")
-gt = _def_compare("gt", lambda xp, x, y: x > y, np.greater, ">")
-ge = _def_compare("ge", lambda xp, x, y: x >= y, np.greater_equal, ">=")
-
-
-def _as_bool(xp: Any, x: Any) -> Any:
-    if isinstance(x, (bool, int, float, complex)):
-        return bool(x)
-    return x if x.dtype == xp.bool else x != 0
-
-
-def _logic_samples(rng: np.random.Generator, dtype: Any) -> list:
-    x = rand(rng, (2, 3), dtype)
-    x[0, 0] = 0.0
-    y = rand(rng, (3,), dtype)
-    y[1] = 0.0
-    return [
-        Sample((x, y), name="float"),
-        Sample((rng.random((2, 3)) > 0.5, rng.random((2, 3)) > 0.5), name="bool"),
-        Sample((np.array([0, 1, 2, 0]), np.array([3, 0, 1, 0])), name="int"),
-    ]
-
-
-def _def_logic(name: str, fwd: Any, ref: Any) -> Any:
-    return def_op(
-        name,
-        forward=lambda xp, x, y: fwd(xp, _as_bool(xp, x), _as_bool(xp, y)),
-        inputs=("input", "other"),
-        save=None,
-        differentiable=False,
-        inplace=True,
-        samples=_logic_samples,
-        ref=ref,
-        doc=f"Elementwise {name.split('_')[1].upper()} of the truth values (nonzero is True); "
-        "a bool tensor.",
-    )
-
-
-logical_and = _def_logic("logical_and", lambda xp, x, y: xp.logical_and(x, y), np.logical_and)
-logical_or = _def_logic("logical_or", lambda xp, x, y: xp.logical_or(x, y), np.logical_or)
-logical_xor = _def_logic("logical_xor", lambda xp, x, y: xp.logical_xor(x, y), np.logical_xor)
-
-
-def _logical_not_samples(rng: np.random.Generator, dtype: Any) -> list:
-    x = rand(rng, (2, 3), dtype)
-    x[1, 2] = 0.0
-    return [Sample((x,), name="float"), Sample((rng.random((4,)) > 0.5,), name="bool")]
-
-
-logical_not = def_op(
-    "logical_not",
-    forward=lambda xp, x: xp.logical_not(_as_bool(xp, x)),
-    save=None,
-    differentiable=False,
-    inplace=True,
-    samples=_logical_not_samples,
-    ref=np.logical_not,
-    doc="Elementwise NOT of the truth values (zero is False); a bool tensor.",
-)
-
-
-def _bitwise_samples(rng: np.random.Generator, dtype: Any) -> list:
-    return [
-        Sample((rng.random((2, 3)) > 0.5, rng.random((3,)) > 0.5), name="bool"),
-        Sample((rng.integers(-8, 8, (2, 3)), rng.integers(-8, 8, (2, 3))), name="int"),
-        Sample((rng.integers(-8, 8, (4,)), 6), name="int with number"),
-    ]
-
-
-def _def_bitwise(name: str, fwd: Any, ref: Any, symbol: str) -> Any:
-    return def_op(
-        name,
-        forward=fwd,
-        inputs=("input", "other"),
-        save=None,
-        promote="binary",
-        differentiable=False,
-        inplace=True,
-        samples=_bitwise_samples,
-        ref=ref,
-        doc=f"``input {symbol} other`` bit by bit, for bool and integer tensors.",
-    )
-
-
-bitwise_and = _def_bitwise(
-    "bitwise_and", lambda xp, x, y: xp.bitwise_and(x, y), np.bitwise_and, "&"
-)
-bitwise_or = _def_bitwise("bitwise_or", lambda xp, x, y: xp.bitwise_or(x, y), np.bitwise_or, "|")
-bitwise_xor = _def_bitwise(
-    "bitwise_xor", lambda xp, x, y: xp.bitwise_xor(x, y), np.bitwise_xor, "^"
-)
-
-
-def _bitwise_not_fwd(xp: Any, x: Any) -> Any:
-    return xp.logical_not(x) if x.dtype == xp.bool else xp.bitwise_invert(x)
-
-
-bitwise_not = def_op(
-    "bitwise_not",
-    forward=_bitwise_not_fwd,
-    save=None,
-    differentiable=False,
-    inplace=True,
-    samples=lambda rng, dtype: [
-        Sample((rng.random((2, 3)) > 0.5,), name="bool"),
-        Sample((rng.integers(-8, 8, (4,)),), name="int"),
-    ],
-    ref=np.invert,
-    doc="``~input`` bit by bit (NOT for bool tensors), for bool and integer tensors.",
 )
 
 # ---------------------------------------------------------------- selection
@@ -1136,186 +634,6 @@ clone = def_op(
     doc="A copy that stays in the graph. d/dx = 1.",
 )
 
-# ---------------------------------------------------------------- floor division and remainders
-# PyTorch's three: ``floor_divide`` (``//``) rounds the quotient toward -inf (PyTorch >= 1.13),
-# ``remainder`` (``%``) has the sign of the divisor (Python's %), ``fmod`` the sign of the dividend
-# (C's fmod). NumPy's floor_divide, remainder and fmod compute the same values by the same divmod
-# algorithm; a float division by zero gives inf/nan (silently, See Note [Floating-point warnings]
-# in _backend), an integer one raises PyTorch's RuntimeError (NumPy would give 0), and bool inputs
-# raise PyTorch's NotImplementedError.
-# Gradients, as PyTorch's rules: d/dx remainder = 1, d/dy remainder = -floor(x / y); d/dx fmod = 1,
-# d/dy fmod = -trunc(x / y). At the jumps (x / y an integer) they take the value of the formula.
-# floor_divide is piecewise constant: its gradient is zero, as torch.div(x, y,
-# rounding_mode="floor") has it. (torch.floor_divide itself records a node whose backward raises
-# "derivative for aten::floor_divide is not implemented": a deliberate difference, ndgrad gives the
-# zero gradient instead of the error; every program PyTorch runs gives the same numbers here.)
-
-
-def _is_kind(xp: Any, a: Any, kinds: str) -> bool:
-    if isinstance(a, bool):
-        return "b" in kinds
-    if isinstance(a, int):
-        return "i" in kinds
-    if isinstance(a, (float, complex)):
-        return False
-    k = getattr(a.dtype, "kind", None)
-    if isinstance(k, str):
-        return k in kinds
-    return _dt.from_np_dtype(a.dtype).np.kind in kinds
-
-
-def _check_divisor(xp: Any, x: Any, y: Any, name: str) -> None:
-    """PyTorch's errors for an integer division by zero and for bool inputs (NumPy has none)."""
-    if _is_kind(xp, x, "b") and _is_kind(xp, y, "b"):
-        raise NotImplementedError(
-            f'"{name}_cpu" not implemented for \'Bool\'; hint: convert the inputs first, e.g. '
-            "x.long()"
-        )
-    if _is_kind(xp, x, "biu") and _is_kind(xp, y, "biu"):
-        zero = (y == 0) if isinstance(y, int) else bool(xp.any(y == 0))
-        if zero:
-            raise RuntimeError(
-                "ZeroDivisionError; hint: an integer division by zero has no value: mask the "
-                "zeros out, or divide floating-point tensors (which give inf or nan)"
-            )
-
-
-def _floor_divide_fwd(xp: Any, x: Any, y: Any) -> Any:
-    _check_divisor(xp, x, y, "div_floor")
-    return x // y
-
-
-def _remainder_fwd(xp: Any, x: Any, y: Any) -> Any:
-    _check_divisor(xp, x, y, "remainder")
-    return x % y
-
-
-def _fmod_fwd(xp: Any, x: Any, y: Any) -> Any:
-    _check_divisor(xp, x, y, "fmod")
-    native = getattr(xp, "fmod", None)  # NumPy, CuPy; the array API standard has none
-    if native is not None:
-        return native(x, y)
-    return x - y * _trunc_div_fwd(xp, x, y)  # exact for integers, to rounding for floats
-
-
-def _trunc_div_fwd(xp: Any, x: Any, y: Any) -> Any:
-    if _is_kind(xp, x, "biu") and _is_kind(xp, y, "biu"):
-        _check_divisor(xp, x, y, "div_trunc")
-        q = x // y  # floor; one more toward zero where the signs differ and it is not exact
-        r = x - q * y
-        return q + xp.astype((r != 0) & ((x < 0) != (y < 0)), q.dtype)
-    return xp.trunc(x / y)
-
-
-def _quotient_samples(rng: np.random.Generator, dtype: Any) -> list:
-    """Divisors of both signs with |y| >= 0.5, and quotients x / y at least 0.1 from an integer
-    (where floor and trunc jump, so finite differences would not see the derivative)."""
-
-    def far_from_integers(x: Any, y: Any) -> bool:
-        q = np.asarray(x / y, dtype=np.float64)
-        return bool(np.all(np.abs(q - np.round(q)) > 0.1))
-
-    def pair(a: tuple, b: tuple) -> tuple:
-        for _ in range(1000):
-            x = rand(rng, a, dtype, -4.0, 4.0)
-            y = (rng.uniform(0.5, 2.0, b) * rng.choice([-1.0, 1.0], b)).astype(dtype)
-            if far_from_integers(x, y):
-                return x, np.asarray(y)
-        raise AssertionError("no far-from-integer quotients found")  # pragma: no cover
-
-    out = [Sample(pair(a, b), name=f"{a}{b}") for a, b in BINARY_SHAPES]
-    x = rand(rng, (2, 3), dtype, -4.0, 4.0)
-    x[np.abs(x / 0.75 - np.round(x / 0.75)) <= 0.1] += 0.2  # keep x / 0.75 off the integers
-    out.append(Sample((x, 0.75), name="scalar"))
-    # integers, exact quotients and division by zero: tests/test_pytorch_habits.py (the template
-    # differentiates every sample of a differentiable op)
-    return out
-
-
-floor_divide = def_op(
-    "floor_divide",
-    stubs=False,  # its rules read only what they saved
-    forward=_floor_divide_fwd,
-    vjp=(lambda g, ans, x, y: _zeros_like(g), lambda g, ans, x, y: _zeros_like(g)),
-    jvp="elementwise",
-    inputs=("input", "other"),
-    save=None,
-    promote="binary",
-    inplace=True,
-    samples=_quotient_samples,
-    ref=np.floor_divide,
-    # the same values and (zero) gradient as torch.floor_divide, whose backward raises instead
-    torch=lambda x, y: __import__("torch").div(x, y, rounding_mode="floor"),
-    doc="``input // other``: the quotient rounded toward -inf, as PyTorch (and Python). "
-    "Piecewise constant: d/dx = d/dy = 0.",
-)
-
-remainder = def_op(
-    "remainder",
-    stubs=False,  # its rules read only what they saved
-    forward=_remainder_fwd,
-    vjp=(lambda g, ans, x, y: g, lambda g, ans, x, y: -g * floor_divide(x, y)),
-    jvp="elementwise",
-    inputs=("input", "other"),
-    save_for=((), (0, 1)),  # d/dx reads nothing; d/dy reads x and y
-    promote="binary",
-    inplace=True,
-    samples=_quotient_samples,
-    ref=np.remainder,
-    doc="``input % other``: ``x - floor(x / y) * y``, with the sign of the divisor, as PyTorch "
-    "and Python. d/dx = 1, d/dy = -floor(x / y).",
-)
-
-_trunc_div = def_op(
-    "_trunc_div",
-    stubs=False,  # its rules read nothing
-    forward=_trunc_div_fwd,
-    vjp=(lambda g, ans, x, y: _zeros_like(g), lambda g, ans, x, y: _zeros_like(g)),
-    jvp="elementwise",
-    inputs=("input", "other"),
-    save=None,
-    promote="binary",
-    method=False,
-    export=False,
-    samples=_quotient_samples,
-    ref=lambda x, y: (
-        np.trunc(np.true_divide(x, y))
-        if np.result_type(x, y).kind == "f"
-        else np.fix(np.true_divide(x, y)).astype(np.result_type(x, y))
-    ),
-    torch=lambda x, y: __import__("torch").div(x, y, rounding_mode="trunc"),
-    doc="The quotient rounded toward zero (``torch.div(x, y, rounding_mode='trunc')``), for the "
-    "rule of fmod. Piecewise constant: d/dx = d/dy = 0.",
-)
-
-fmod = def_op(
-    "fmod",
-    stubs=False,  # its rules read only what they saved
-    forward=_fmod_fwd,
-    vjp=(lambda g, ans, x, y: g, lambda g, ans, x, y: -g * _trunc_div(x, y)),
-    jvp="elementwise",
-    inputs=("input", "other"),
-    save_for=((), (0, 1)),  # d/dx reads nothing; d/dy reads x and y
-    promote="binary",
-    inplace=True,
-    samples=_quotient_samples,
-    ref=np.fmod,
-    doc="``fmod(input, other)``: ``x - trunc(x / y) * y``, with the sign of the dividend, as "
-    "PyTorch (and C). d/dx = 1, d/dy = -trunc(x / y).",
-)
-
-
-def _bind_division_operators() -> None:
-    Tensor.__floordiv__ = floor_divide
-    Tensor.__rfloordiv__ = lambda self, other: floor_divide(other, self)
-    Tensor.__ifloordiv__ = Tensor.floor_divide_
-    Tensor.__mod__ = remainder
-    Tensor.__rmod__ = lambda self, other: remainder(other, self)
-    Tensor.__imod__ = Tensor.remainder_
-
-
-_bind_division_operators()
-
 # ---------------------------------------------------------------- complex numbers
 # Note [Complex gradients]
 # PyTorch's convention: for a real loss L of a complex z = x + iy, the gradient is
@@ -1359,7 +677,7 @@ def _real_part(t: Any) -> Any:
 
 def _sgn(x: Tensor) -> Tensor:
     """x / |x|, and 0 at x == 0 (PyTorch's sgn), in ops: differentiable again."""
-    a = abs(x)
+    a = TABLE["abs"].fn(x)  # abs is declared in unary.py, which imports this module
     zero = a == 0
     return where(zero, 0.0, x / where(zero, 1.0, a))
 
@@ -1498,7 +816,6 @@ angle = def_op(
 )
 
 
-
 def resolve_conj(input: Tensor) -> Tensor:
     """``input`` itself: ndgrad has no lazy conjugate (or negative) bit to resolve."""
     return input
@@ -1525,6 +842,22 @@ Tensor.imag = property(imag, doc="The imaginary part (a view); complex tensors o
 __all__ = sorted(k for k in EXPORTS)
 
 # ---------------------------------------------------------------- operators
+
+
+def bind_aliases(aliases: dict) -> None:
+    """PyTorch's second names: the same function (and in-place method) as ``aliases[alias]``."""
+    for alias, name in aliases.items():
+        f = EXPORTS[name]
+        EXPORTS[alias] = f
+        attach_method(alias, f)
+        if hasattr(Tensor, name + "_"):
+            attach_method(alias + "_", getattr(Tensor, name + "_"))
+
+
+def _zeros_like(g: Tensor) -> Tensor:
+    from .._core.factories import zeros_like
+
+    return zeros_like(g)
 
 
 def _bind_operators() -> None:
@@ -1555,55 +888,14 @@ def _bind_operators() -> None:
         setattr(Tensor, f"__i{dunder}__", inplace(name))
     Tensor.__neg__ = neg
     Tensor.__pos__ = lambda self: self
-    Tensor.__abs__ = abs
     Tensor.subtract = sub
     Tensor.multiply = mul
     Tensor.divide = div
     Tensor.true_divide = div
     EXPORTS.update(subtract=sub, multiply=mul, divide=div, true_divide=div, negative=neg)
 
-    # Comparisons and bit operators. An operand ndgrad cannot take (None, a string, a list)
-    # gives NotImplemented, so ``t == None`` is False as in PyTorch. Setting __eq__ here leaves
-    # Tensor.__hash__ (object.__hash__, set in the class body) in place: tensors stay hashable.
-    def operand(f: Any, reverse: bool = False) -> Any:
-        def method(self: Tensor, other: Any) -> Any:
-            if not (
-                isinstance(other, (Tensor, int, float, bool, complex, np.generic))
-                or _backend.is_array(other)
-            ):
-                return NotImplemented
-            return f(other, self) if reverse else f(self, other)
-
-        return method
-
-    for dunder, f in (("eq", eq), ("ne", ne), ("lt", lt), ("le", le), ("gt", gt), ("ge", ge)):
-        setattr(Tensor, f"__{dunder}__", operand(f))
-    for dunder, f in (("and", bitwise_and), ("or", bitwise_or), ("xor", bitwise_xor)):
-        setattr(Tensor, f"__{dunder}__", operand(f))
-        setattr(Tensor, f"__r{dunder}__", operand(f, reverse=True))
-        setattr(Tensor, f"__i{dunder}__", getattr(Tensor, f"bitwise_{dunder}_"))
-    Tensor.__invert__ = bitwise_not
-
     # PyTorch's aliases: the same function (and in-place method) under a second name.
-    aliases = {
-        "absolute": "abs",
-        "arcsin": "asin",
-        "arccos": "acos",
-        "arctan": "atan",
-        "arctan2": "atan2",
-        "clip": "clamp",
-        "greater": "gt",
-        "greater_equal": "ge",
-        "less": "lt",
-        "less_equal": "le",
-        "not_equal": "ne",
-    }
-    for alias, name in aliases.items():
-        f = EXPORTS[name]
-        EXPORTS[alias] = f
-        attach_method(alias, f)
-        if hasattr(Tensor, name + "_"):
-            attach_method(alias + "_", getattr(Tensor, name + "_"))
+    bind_aliases({"clip": "clamp"})  # the others are bound where their ops are declared
     EXPORTS.update(clamp_min=clamp_min, clamp_max=clamp_max)
     Tensor.clamp_min = clamp_min
     Tensor.clamp_max = clamp_max

@@ -165,17 +165,17 @@ def _require_dim(dim: Any, op: str) -> None:
 
 
 def _eq(a: Any, b: Any) -> Tensor:
-    from . import elementwise as _ew
+    from . import compare as _cmp
 
-    return _ew.eq(a, b)
+    return _cmp.eq(a, b)
 
 
 def _ties(x: Tensor, v: Tensor) -> Tensor:
     """``x == v``, where a NaN ``v`` selects the NaNs of ``x`` (PyTorch's tie mask)."""
-    from . import elementwise as _ew
+    from . import compare as _cmp
 
-    both_nan = _ew.logical_and(_ew.ne(x, x), _ew.ne(v, v))
-    return _ew.logical_or(_ew.eq(x, v), both_nan)
+    both_nan = _cmp.logical_and(_cmp.ne(x, x), _cmp.ne(v, v))
+    return _cmp.logical_or(_cmp.eq(x, v), both_nan)
 
 
 def _safe(den: Tensor, zero: Tensor) -> Tensor:
@@ -859,29 +859,29 @@ def _norm_fwd(
 
 def _norm_partial(ans: Tensor, x: Tensor, p: Any, dim: Any, keepdim: bool) -> Tensor:
     """d ||x||_p / d x_i, as PyTorch's norm_backward (0 wherever the norm is 0)."""
-    from . import elementwise as _ew
+    from . import unary as _un
 
     q = _p_value(p)
     if q == 0:  # a count: zero gradient
         return x * 0.0
     if q == 1:
-        return _ew.sign(x)
+        return _un.sign(x)
     n = expand_back(ans, x.shape, dim, keepdim)
     n_zero = _eq(n, 0.0)
     if q == 2:
         return _where(n_zero, 0.0, x / _safe(n, n_zero))
-    ax = _ew.abs(x)
+    ax = _un.abs(x)
     if math.isinf(q):  # like amax(|x|): split evenly among ties
         mask = _ties(ax, n)
         count = sum(mask.to(x.dtype), dim, True)
-        return _ew.sign(x) * _where(mask, 1.0 / count, 0.0)
+        return _un.sign(x) * _where(mask, 1.0 / count, 0.0)
     if q < 1:
         x_zero = _eq(x, 0.0)
         scaled = _where(x_zero, 0.0, _safe(ax, x_zero) ** (q - 1))
-        return _ew.sign(x) * scaled * n ** (1 - q)
+        return _un.sign(x) * scaled * n ** (1 - q)
     scale = _where(n_zero, 0.0, 1.0 / _safe(n, n_zero) ** (q - 1))
     if q < 2:
-        return _ew.sign(x) * ax ** (q - 1) * scale
+        return _un.sign(x) * ax ** (q - 1) * scale
     return x * ax ** (q - 2) * scale
 
 
