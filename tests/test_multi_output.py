@@ -230,3 +230,31 @@ def test_grad_stops_at_a_non_leaf_input_as_pytorch_does():
     assert calls == []  # the exp node did not run: nothing beyond y was needed
     y.sum().backward()  # and it kept its saved values
     np.testing.assert_allclose(x.grad.numpy(), np.exp([1.0, 2.0]))
+
+
+def test_a_record_that_asks_for_materialized_grads_gets_zeros_for_unused_outputs():
+    from ndgrad.ops import TABLE, def_op
+
+    seen = []
+
+    def vjp(gs, ans, x):
+        seen.append([None if g is None else g.tolist() for g in gs])
+        return gs[0] * 2 + gs[1] * 3
+
+    if "_test_twice_thrice" not in TABLE:
+        def_op(
+            "_test_twice_thrice",
+            forward=lambda xp, x: (x * 2, x * 3),
+            vjp=vjp,
+            save=(),
+            outputs=("twice", "thrice"),
+            materialize_grads=True,
+            method=False,
+            export=False,
+        )
+    fn = TABLE["_test_twice_thrice"].fn
+    x = ndgrad.tensor([1.0, 2.0], requires_grad=True)
+    fn(x).twice.sum().backward()
+    assert seen == [[[1.0, 1.0], [0.0, 0.0]]]
+    np.testing.assert_allclose(x.grad.numpy(), [2.0, 2.0])
+    del TABLE["_test_twice_thrice"]

@@ -15,6 +15,7 @@ import numpy as np
 
 from .._core import dtypes as _dt
 from .._core.tensor import Tensor
+from .families import unary_float
 from .registry import EXPORTS, TABLE, Sample, apply_inplace, attach_method, def_op, to_tensor
 from .samples import BINARY_SHAPES, UNARY_SHAPES, binary, distinct, rand, unary
 
@@ -265,30 +266,19 @@ log = def_op(
     doc="Natural logarithm. d/dx log x = 1/x.",
 )
 
-sin = def_op(
+sin = unary_float(
     "sin",
-    ufunc=np.sin,
-    forward=lambda xp, x: xp.sin(x),
-    vjp=lambda g, ans, x: g * _cj(cos(x)),
-    jvp="elementwise",
-    promote="float",
-    inplace=True,
-    samples=unary(low=-3.0, high=3.0),
-    ref=np.sin,
+    lambda g, ans, x: g * _cj(cos(x)),
+    low=-3.0,
+    high=3.0,
     complex=True,
     doc="Sine. d/dx sin x = cos x.",
 )
-
-cos = def_op(
+cos = unary_float(
     "cos",
-    ufunc=np.cos,
-    forward=lambda xp, x: xp.cos(x),
-    vjp=lambda g, ans, x: -g * _cj(sin(x)),
-    jvp="elementwise",
-    promote="float",
-    inplace=True,
-    samples=unary(low=-3.0, high=3.0),
-    ref=np.cos,
+    lambda g, ans, x: -g * _cj(sin(x)),
+    low=-3.0,
+    high=3.0,
     complex=True,
     doc="Cosine. d/dx cos x = -sin x.",
 )

@@ -84,39 +84,56 @@ class Sample:
 
 @dataclasses.dataclass(eq=False)
 class OpDef:
+    """One op, declared once (``def_op``). Its fields, grouped by concern:
+
+    * autodiff: ``forward`` (the only code on raw arrays), ``vjp`` (one rule per input, or a
+      factory for variadic records), ``vjp_all``, ``jvp`` (a callable, See ops/_jvp.py), what the
+      rules read (``save``, ``save_ans``, ``save_for``, ``save_outputs``, ``stubs``, and the fast
+      paths' ``save_mask``), ``differentiable``, ``complex``, and for several outputs
+      ``outputs``, ``diff_outputs``, ``materialize_grads``;
+    * API: ``name``, ``inputs``, ``params``, ``variadic``, ``prepare``, ``promote``, ``view``,
+      ``backward_name``, ``ufunc`` (the NumPy fast path), ``result`` and the public ``fn``;
+      the method, in-place variant and aliases are attached by ``def_op`` and ``bind_aliases``;
+    * tests: ``samples``, ``ref`` (NumPy reference), ``torch`` (the PyTorch twin, False for
+      none) and ``fwd_check``; ties and error inputs live in the samples and the hand tests.
+    """
+
+    # ---- API
     name: str
-    forward: Callable[..., Any]
-    vjp: tuple
-    jvp: Any
     inputs: tuple
     params: tuple
-    save: tuple  # positions of inputs the rules read; "ans" saved when save_ans
-    save_ans: bool
     promote: str | None
-    differentiable: bool
     view: bool
+    backward_name: str
+    # ---- autodiff
+    forward: Callable[..., Any]
+    vjp: Any
+    jvp: Any
+    save: tuple  # positions of inputs the rules read; the output too when save_ans
+    save_ans: bool
+    differentiable: bool
+    # ---- tests
     samples: Callable[..., list] | None
     ref: Callable[..., Any] | None
     torch: Any
-    backward_name: str
-    fn: Callable[..., Any] | None = None
-    tol: dict | None = None
-    second_order: bool = True
     fwd_check: bool = True
+    # ---- API, optional
+    fn: Callable[..., Any] | None = None
     doc: str = ""
-    stubs: bool = True  # rules read the shape/dtype of inputs they did not save
     ufunc: Callable[..., Any] | None = None  # NumPy fast path: ufunc(*arrays) == forward(np, ...)
+    variadic: bool = False  # any number of tensor inputs (cat, stack, einsum)
+    prepare: Callable[..., dict] | None = None  # params derived from the inputs, once per call
+    result: Any = None  # the namedtuple class the public function of several outputs returns
+    # ---- autodiff, optional
+    stubs: bool = True  # rules read the shape/dtype of inputs they did not save
     save_mask: tuple = ()
     save_for: Any = None  # per input: the positions its rule reads (saves less); or a callable
-    variadic: bool = False  # any number of tensor inputs (cat, stack, einsum)
     vjp_all: Callable[..., Any] | None = None  # every input's gradient in one call
-    prepare: Callable[..., dict] | None = None  # params derived from the inputs, once per call
     complex: bool = False  # its rules follow PyTorch's complex convention (conjugate Wirtinger)
     outputs: tuple = ()  # names of the outputs of an op with several (``("values", "indices")``)
     diff_outputs: tuple = ()  # positions of the differentiable ones
     save_outputs: tuple = ()  # positions of the outputs its rules read
     materialize_grads: bool = False  # its rules want zeros, not None, for outputs without a grad
-    result: Any = None  # the namedtuple class the public function returns
 
 
 def _camel(name: str) -> str:
@@ -146,8 +163,6 @@ def def_op(
     inplace: bool | str = False,
     export: bool = True,
     backward_name: str | None = None,
-    tol: dict | None = None,
-    second_order: bool = True,
     fwd_check: bool = True,
     doc: str = "",
     stubs: bool = True,
@@ -224,8 +239,6 @@ def def_op(
         ref=ref,
         torch=torch,
         backward_name=backward_name or f"{_camel(name)}Backward0",
-        tol=tol,
-        second_order=second_order,
         fwd_check=fwd_check,
         doc=doc,
         stubs=stubs,
