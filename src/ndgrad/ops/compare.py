@@ -33,7 +33,7 @@ def _compare_samples(rng: np.random.Generator, dtype: Any) -> list:
 
 
 def _astype_like(xp: Any, a: Any, like: Any) -> Any:
-    return a.astype(like.dtype) if xp is np else xp.astype(a, like.dtype)
+    return _backend.backend(xp).astype(a, like.dtype)
 
 
 def _def_compare(name: str, fwd: Any, ref: Any, symbol: str) -> Any:

@@ -13,6 +13,7 @@ from typing import Any
 
 import numpy as np
 
+from .. import _backend
 from .._core import dtypes as _dt
 from .._core.tensor import Tensor
 from .families import unary_float
@@ -526,9 +527,7 @@ attach_method("where", _where_method)
 def _to_fwd(xp: Any, x: Any, *, dtype: Any) -> Any:
     if not dtype.is_complex and _dt.from_np_dtype(x.dtype).is_complex:
         x = xp.real(x)  # complex -> real keeps the real part (``x.to`` warns, as PyTorch)
-    if xp is np:
-        return x.astype(dtype.np)
-    return xp.astype(x, getattr(xp, dtype.name))
+    return _backend.backend(xp).astype(x, dtype)
 
 
 def _to_vjp(g: Tensor, ans: Any, x: Any, *, dtype: Any) -> Tensor:
@@ -614,7 +613,7 @@ attach_method("type_as", lambda self, other: _to(self, other.dtype))
 clone = def_op(
     "clone",
     stubs=False,  # its rules read only what they saved
-    forward=lambda xp, x: xp.asarray(x, copy=True) if xp is not np else x.copy(),
+    forward=lambda xp, x: _backend.backend(xp).copy(x),
     vjp=lambda g, ans, x: g,
     jvp="linear",
     save=None,

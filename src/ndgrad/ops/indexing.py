@@ -630,7 +630,7 @@ def _masked_fill_fwd(xp: Any, x: Any, mask: Any, value: Any) -> Any:
     if isinstance(value, _PY_SCALARS):
         v = np.asarray(value, dtype=x.dtype) if xp is np else xp.asarray(value, dtype=x.dtype)
     else:
-        v = value.astype(x.dtype) if xp is np else xp.astype(value, x.dtype)
+        v = _backend.backend(xp).astype(value, x.dtype)
     return xp.where(mask, v, x)
 
 

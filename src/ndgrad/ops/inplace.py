@@ -205,7 +205,7 @@ def _copy_fwd(xp: Any, x: Any, src: Any) -> Any:
             src = xp.real(src)
         src = _astype(xp, src, x)
     out = xp.broadcast_to(src, x.shape)
-    return out.copy() if xp is np else xp.asarray(out, copy=True)
+    return _backend.backend(xp).copy(out)
 
 
 _copy = def_op(

@@ -13,6 +13,7 @@ from typing import Any
 
 import numpy as np
 
+from .. import _backend
 from .._core import dtypes as _dt
 from .._core.tensor import Tensor
 from .elementwise import _zeros_like, where
@@ -31,7 +32,7 @@ def _is_int(x: Any) -> bool:
 
 
 def _copy(xp: Any, x: Any) -> Any:
-    return x.copy() if xp is np else xp.asarray(x, copy=True)
+    return _backend.backend(xp).copy(x)
 
 
 def _off_integers(rng: np.random.Generator, shape: tuple, dtype: Any) -> np.ndarray:

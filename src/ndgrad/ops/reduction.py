@@ -94,10 +94,7 @@ def expand_back(g: Tensor, x_shape: tuple, dim: Any, keepdim: bool) -> Tensor:
 
 
 def _cast(xp: Any, a: Any, dtype: Any) -> Any:
-    d = _dt.to_dtype(dtype)
-    if xp is np:
-        return a.astype(d.np)
-    return xp.astype(a, getattr(xp, d.name))
+    return _backend.backend(xp).astype(a, _dt.to_dtype(dtype))
 
 
 def _dtype(a: Any) -> _dt.dtype:

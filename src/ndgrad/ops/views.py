@@ -75,7 +75,7 @@ _PY_SCALARS = (bool, int, float, complex)
 
 
 def _copy(xp: Any, a: Any) -> Any:
-    return a.copy() if xp is np else xp.asarray(a, copy=True)
+    return _backend.backend(xp).copy(a)
 
 
 def is_basic(key: tuple) -> bool:
@@ -595,7 +595,7 @@ def write(
                 stacklevel=3,
             )
             v = xp.real(v)
-        v = v.astype(data.dtype) if xp is np else xp.astype(v, data.dtype)
+        v = _backend.backend(xp).astype(v, data.dtype)
     elif vt is None and isinstance(value, complex) and not dt.is_complex:
         raise RuntimeError(  # PyTorch's class and text for x[i] = 1j on a real tensor
             f"value cannot be converted to type {dt.name} without overflow; hint: a "
