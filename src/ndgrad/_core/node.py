@@ -22,7 +22,15 @@ import weakref
 from collections.abc import Callable, Sequence
 from typing import Any
 
-__all__ = ["Node", "AccumulateGrad", "RemovableHandle", "Output", "MultiNode", "OPS"]
+__all__ = [
+    "Node",
+    "AccumulateGrad",
+    "RemovableHandle",
+    "Output",
+    "MultiNode",
+    "OPS",
+    "add_saved_attributes",
+]
 
 
 class RemovableHandle:
@@ -178,12 +186,6 @@ class Node:
     def metadata(self) -> dict:
         return {}
 
-    def __getattr__(self, name: str) -> Any:
-        if name.startswith(("_saved_", "_raw_saved_")):
-            from .op_node import saved_attribute
-
-            return saved_attribute(self, name)
-        raise AttributeError(f"'{type(self).__name__}' object has no attribute '{name}'")
 
 
 def _function_edge(e: Any) -> tuple:
@@ -327,6 +329,29 @@ class MultiNode:
     @property
     def metadata(self) -> dict:
         return {}
+
+
+def add_saved_attributes(names: Sequence[str]) -> None:
+    """Give Node PyTorch's ``_saved_<name>`` and ``_raw_saved_<name>`` for each of ``names``.
+
+    Properties, made once for the names the op table uses (inputs by signature name, ``self``,
+    ``result``, params), rather than a ``__getattr__``: that would slow every attribute read of
+    every node in the engine's loop by a fifth.
+    """
+
+    def make(attr: str) -> property:
+        def get(node: Any) -> Any:
+            from .op_node import saved_attribute
+
+            return saved_attribute(node, attr)
+
+        return property(get, doc=f"PyTorch's grad_fn.{attr}: what the node saved.")
+
+    for n in names:
+        for prefix in ("_saved_", "_raw_saved_"):
+            attr = prefix + n
+            if not hasattr(Node, attr):
+                setattr(Node, attr, make(attr))
 
 
 class AccumulateGrad:

@@ -91,3 +91,18 @@ class _Named:
 
 
 _give_out_keyword()
+
+
+def _saved_attribute_names() -> None:
+    """``grad_fn._saved_self``, ``_saved_other``, ``_saved_dim``...: one per name in the table."""
+    from .._core.node import add_saved_attributes
+    from .registry import TABLE
+
+    names = {"self", "result"}
+    for op in TABLE.values():
+        names.update("self" if n == "input" else n for n in op.inputs)
+        names.update(p for p, _ in op.params if not p.startswith("_"))
+    add_saved_attributes(sorted(names))
+
+
+_saved_attribute_names()
