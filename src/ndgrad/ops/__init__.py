@@ -12,6 +12,7 @@ from . import (  # noqa: F401  (registration)
     linalg,
     masked,
     nn_ops,
+    norms,
     pointwise,
     random_inplace,
     reduction,
