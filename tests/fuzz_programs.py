@@ -491,8 +491,10 @@ def _clone_inplace_operands(line: str) -> str:
     if m and not _NUMBER.match(m.group(1).strip()):
         return _clone_inputs(line)
     m = re.match(r"^[^=]+? [-+*/]?= (.+)$", line)
-    if m and not _NUMBER.match(m.group(1).strip()) and (
-        re.match(r"^[^=]+? [-+*/]=", line) or re.match(r"^\w+\[.+\] = ", line)
+    if (
+        m
+        and not _NUMBER.match(m.group(1).strip())
+        and (re.match(r"^[^=]+? [-+*/]=", line) or re.match(r"^\w+\[.+\] = ", line))
     ):
         return _clone_inputs(line)
     return line

@@ -74,6 +74,7 @@ def cuda_not_available() -> CudaNotAvailableError:
         "(pip install cupy-cuda12x), or use device='cpu'"
     )
 
+
 _NS: dict[type, Any] = {np.ndarray: np}
 
 

@@ -584,7 +584,12 @@ def grad(
         )
     if is_grads_batched:
         return _batched_grad(
-            outputs, inputs, grad_outputs, retain_graph, create_graph, allow_unused,
+            outputs,
+            inputs,
+            grad_outputs,
+            retain_graph,
+            create_graph,
+            allow_unused,
             materialize_grads,
         )
     outs = _as_list(outputs)

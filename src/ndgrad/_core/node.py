@@ -187,7 +187,6 @@ class Node:
         return {}
 
 
-
 def _function_edge(e: Any) -> tuple:
     """``(grad_fn, output_nr)`` of one edge, as ``next_functions`` reports it."""
     if e is None:
