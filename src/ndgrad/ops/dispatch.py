@@ -188,8 +188,12 @@ def finish(
         _fw.propagate(op, res, args, tensors, params)
 
 
-def apply(op: OpDef, args: Sequence[Any], params: dict = _EMPTY) -> Tensor:
-    """Run ``op`` on ``args`` (Tensors, arrays, scalars, None) and record a Node when needed."""
+def _unwrap_forward(op: OpDef, args: Sequence[Any], params: dict) -> tuple:
+    """Phases 1 and 2 of the general paths: (raws, tensors, rg, xp, params, forward's result).
+
+    ``tensors[i]`` is argument i as a Tensor (None for Python scalars and None); ``rg``: some
+    argument requires grad.
+    """
     raws = []
     tensors = []
     rg = False
@@ -225,6 +229,33 @@ def apply(op: OpDef, args: Sequence[Any], params: dict = _EMPTY) -> Tensor:
         out = op.forward(xp, *raws, **params)
     except ValueError as e:
         raise _explain_forward_error(op, e, raws) from e
+    return raws, tensors, rg, xp, params, out
+
+
+def _saved_inputs(op: OpDef, args: Sequence[Any], tensors: list) -> tuple:
+    """(saved, versions) of a recorded call: what the rules read, with its versions."""
+    save = op.save
+    if op.save_for is not None:
+        save = _save_positions(op, tensors)
+    elif op.variadic and save:  # "inputs": every one of them
+        save = tuple(range(len(args)))
+    if not save:
+        return None, None
+    vers = None
+    saved = [None] * len(args)
+    for i in save:
+        t = tensors[i]
+        saved[i] = args[i] if t is None else t
+        if t is not None and t._vc is not None and t._vc[0]:
+            if vers is None:
+                vers = [0] * len(args)
+            vers[i] = t._vc[0]
+    return tuple(saved), vers
+
+
+def apply(op: OpDef, args: Sequence[Any], params: dict = _EMPTY) -> Tensor:
+    """Run ``op`` on ``args`` (Tensors, arrays, scalars, None) and record a Node when needed."""
+    raws, tensors, rg, xp, params, out = _unwrap_forward(op, args, params)
     if type(out) is not _ndarray and xp is np:
         out = np.asarray(out)
     mode = _grad_enabled()
@@ -243,24 +274,7 @@ def apply(op: OpDef, args: Sequence[Any], params: dict = _EMPTY) -> Tensor:
                         t._node if t._node is not None else (t if t._requires_grad else None)
                     )
                     meta.append((t._data.shape, t._data.dtype))
-            save = op.save
-            if op.save_for is not None:
-                save = _save_positions(op, tensors)
-            elif op.variadic and save:  # "inputs": every one of them
-                save = tuple(range(len(args)))
-            vers = None
-            if save:
-                saved = [None] * len(args)
-                for i in save:
-                    t = tensors[i]
-                    saved[i] = args[i] if t is None else t
-                    if t is not None and t._vc is not None and t._vc[0]:
-                        if vers is None:
-                            vers = [0] * len(args)
-                        vers[i] = t._vc[0]
-                saved = tuple(saved)
-            else:
-                saved = None
+            saved, vers = _saved_inputs(op, args, tensors)
             res = make(out)
             record(op, res, tuple(nxt), -1, saved, vers, params, tuple(meta))
         else:
@@ -615,35 +629,7 @@ def apply_multi(op: OpDef, args: Sequence[Any], params: dict = _EMPTY) -> Any:
     """Run an op with several outputs and record one ``OpNode`` for all of them."""
     from .._core.op_node import OpNode
 
-    raws: list = []
-    tensors: list = []
-    rg = False
-    xp = None
-    for a in args:
-        if isinstance(a, Tensor):
-            tensors.append(a)
-            raws.append(a._data)
-            rg = rg or a._requires_grad
-            xp = xp or _backend.namespace(a._data)
-        elif a is None or isinstance(a, _PY_SCALARS):
-            tensors.append(None)
-            raws.append(a)
-        else:
-            t = to_tensor(a)
-            tensors.append(t)
-            raws.append(t._data)
-            xp = xp or _backend.namespace(t._data)
-    if xp is None:
-        raise TypeError(
-            f"{op.name}(): expected at least one Tensor argument, got "
-            f"{', '.join(type(a).__name__ for a in args)}; hint: wrap the data in ndgrad.tensor()"
-        )
-    if op.promote is not None:
-        _promote(op, raws)
-    try:
-        outs = op.forward(xp, *raws, **params)
-    except ValueError as e:
-        raise _explain_forward_error(op, e, raws) from e
+    raws, tensors, rg, xp, params, outs = _unwrap_forward(op, args, params)
     outs = [np.asarray(o) if xp is np and type(o) is not _ndarray else o for o in outs]
     res = [make(o) for o in outs]
     mode = _grad_enabled()
@@ -657,18 +643,7 @@ def apply_multi(op: OpDef, args: Sequence[Any], params: dict = _EMPTY) -> Any:
             for t in tensors
         )
         meta = tuple(None if t is None else (t._data.shape, t._data.dtype) for t in tensors)
-        save = op.save if op.save_for is None else _save_positions(op, tensors)
-        saved = vers = None
-        if save:
-            saved_l: list = [None] * len(args)
-            for i in save:
-                t = tensors[i]
-                saved_l[i] = args[i] if t is None else t
-                if t is not None and t._vc is not None and t._vc[0]:
-                    if vers is None:
-                        vers = [0] * len(args)
-                    vers[i] = t._vc[0]
-            saved = tuple(saved_l)
+        saved, vers = _saved_inputs(op, args, tensors)
         ans = None
         if op.save_outputs:
             ans = tuple(o if k in op.save_outputs else None for k, o in enumerate(outs))

@@ -71,6 +71,31 @@ def _wrap(dim: int, ndim: int, op: str) -> int:
     return dim % n if ndim else 0
 
 
+# The rule and jvp of a selection of one element per slice along ``dim`` (max/min/kthvalue/
+# median along a dim): See Note [Gradients of selections].
+
+
+def _keep_vjp(gs: tuple, ans: tuple, x: Any, *, dim: int = -1, keepdim: bool = False, **_: Any):
+    g, idx = gs[0], ans[1]
+    if g is None:
+        return None
+    if len(x.shape) == 0:
+        return g
+    d = dim % len(x.shape)
+    if not keepdim:
+        g, idx = g.unsqueeze(d), idx.unsqueeze(d)
+    return _scatter_back(g, x, d, idx)
+
+
+def _keep_jvp(tangents: tuple, ans: tuple, x: Any, *, dim: int = -1, keepdim: bool = False, **_):
+    t, idx = tangents[0], ans[1]
+    if t.ndim == 0:
+        return t, None
+    d = dim % t.ndim
+    out = gather(t, d, idx if keepdim else idx.unsqueeze(d))
+    return (out if keepdim else out.squeeze(d)), None
+
+
 # --------------------------------------------------------------------------------------------
 # max(x, dim) / min(x, dim): values and indices, one forward.
 
@@ -94,25 +119,6 @@ def _def_extreme_dim(name: str, largest: bool) -> Any:
             idx = xp.squeeze(idx, axis=d)
         return vals, _int64(xp, idx)
 
-    def vjp(gs: tuple, ans: tuple, x: Any, *, dim: int = 0, keepdim: bool = False) -> Any:
-        g, idx = gs[0], ans[1]
-        if g is None:
-            return None
-        if len(x.shape) == 0:
-            return g
-        d = dim % len(x.shape)
-        if not keepdim:
-            g, idx = g.unsqueeze(d), idx.unsqueeze(d)
-        return _scatter_back(g, x, d, idx)
-
-    def jvp(tangents: tuple, ans: tuple, x: Any, *, dim: int = 0, keepdim: bool = False) -> tuple:
-        t, idx = tangents[0], ans[1]
-        if t.ndim == 0:
-            return t, None
-        d = dim % t.ndim
-        out = gather(t, d, idx if keepdim else idx.unsqueeze(d))
-        return (out if keepdim else out.squeeze(d)), None
-
     def ref(x: np.ndarray, dim: int = 0, keepdim: bool = False) -> tuple:
         if x.ndim == 0:
             return x, np.zeros((), np.int64)
@@ -122,8 +128,8 @@ def _def_extreme_dim(name: str, largest: bool) -> Any:
     return def_op(
         f"_{name}_dim",
         forward=fwd,
-        vjp=vjp,
-        jvp=jvp,
+        vjp=_keep_vjp,
+        jvp=_keep_jvp,
         params=(("dim", 0), ("keepdim", False)),
         save=(),
         outputs=("values", "indices"),
@@ -380,27 +386,6 @@ def _kth_fwd(xp: Any, x: Any, *, k: int, dim: int = -1, keepdim: bool = False) -
     if not keepdim:
         v, i = xp.squeeze(v, axis=d), xp.squeeze(i, axis=d)
     return v, i
-
-
-def _keep_vjp(gs: tuple, ans: tuple, x: Any, *, dim: int = -1, keepdim: bool = False, **_: Any):
-    g, idx = gs[0], ans[1]
-    if g is None:
-        return None
-    if len(x.shape) == 0:
-        return g
-    d = dim % len(x.shape)
-    if not keepdim:
-        g, idx = g.unsqueeze(d), idx.unsqueeze(d)
-    return _scatter_back(g, x, d, idx)
-
-
-def _keep_jvp(tangents: tuple, ans: tuple, x: Any, *, dim: int = -1, keepdim: bool = False, **_):
-    t, idx = tangents[0], ans[1]
-    if t.ndim == 0:
-        return t, None
-    d = dim % t.ndim
-    out = gather(t, d, idx if keepdim else idx.unsqueeze(d))
-    return (out if keepdim else out.squeeze(d)), None
 
 
 _kthvalue = def_op(
