@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from ..ops import EXPORTS as _E
 
 relu = _E.get("relu")
@@ -10,4 +12,23 @@ tanh = _E.get("tanh")
 softmax = _E.get("softmax")
 log_softmax = _E.get("log_softmax")
 
-__all__ = ["relu", "sigmoid", "tanh", "softmax", "log_softmax"]
+
+
+def linear(input: Any, weight: Any, bias: Any = None) -> Any:
+    """``input @ weight.T + bias``, recorded as PyTorch records it: ``AddmmBackward0`` for a 2-D
+    input with a bias, ``MmBackward0``/``MvBackward0``... through ``matmul`` otherwise.
+
+    Example:
+        >>> import ndgrad
+        >>> w = ndgrad.ones(2, 3, requires_grad=True)
+        >>> ndgrad.nn.functional.linear(ndgrad.ones(4, 3), w, ndgrad.zeros(2)).grad_fn.name()
+        'AddmmBackward0'
+    """
+    wt = weight.t()
+    if bias is not None and input.ndim == 2:
+        return _E["addmm"](bias, input, wt)
+    out = _E["matmul"](input, wt)
+    return out if bias is None else out + bias
+
+
+__all__ = ["relu", "sigmoid", "tanh", "softmax", "log_softmax", "linear"]
