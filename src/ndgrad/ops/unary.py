@@ -14,6 +14,7 @@ from .elementwise import (
     _cj,
     _is_complex,
     _sgn,
+    _sigmoid_backward,
     _unary_away,
     _zeros_like,
     bind_aliases,
@@ -250,7 +251,7 @@ def _sigmoid_fwd(xp: Any, x: Any) -> Any:
 sigmoid = def_op(
     "sigmoid",
     forward=_sigmoid_fwd,
-    vjp=lambda g, ans, x: g * ans * (1 - ans),
+    vjp=lambda g, ans, x: _sigmoid_backward(g, ans),  # one op, as PyTorch's sigmoid_backward
     jvp="elementwise",
     save="ans",
     promote="float",
