@@ -129,7 +129,7 @@ def _needed(roots: list, targets: set) -> tuple:
         if t is Output:  # See Note [Outputs of multi-output nodes] in node.py
             outs.append(v)
             stack.append(v.node)
-        elif not isinstance(v, Tensor):
+        elif t is Node or not isinstance(v, Tensor):
             nodes.append(v)
             nxt = v.next
             if v.pos >= 0:
@@ -147,7 +147,11 @@ def _needed(roots: list, targets: set) -> tuple:
         if v in need:
             continue
         nxt = v.next
-        for e in (nxt,) if v.pos >= 0 else nxt:
+        if v.pos >= 0:  # a bare edge: See Note [Bare edges] in node.py
+            if (nxt.node if type(nxt) is Output else nxt) in need:
+                need.add(v)
+            continue
+        for e in nxt:
             if e is not None and (e.node if type(e) is Output else e) in need:
                 need.add(v)
                 break
@@ -485,38 +489,37 @@ def _accumulate(leaf: Tensor, g: Tensor, create_graph: bool, borrowed: set) -> N
     Atomic per call: backward passes in several threads that share a leaf never lose an update.
     """
     with _ACCUMULATE_LOCK:
-        _accumulate_locked(leaf, g, create_graph, borrowed)
-
-
-def _accumulate_locked(leaf: Tensor, g: Tensor, create_graph: bool, borrowed: set) -> None:
-    if create_graph:
-        leaf._grad = g if leaf._grad is None else OPS.add(leaf._grad, g)
-        return
-    if g._requires_grad:
-        g = make(g._data)
-    cur = leaf._grad
-    if cur is None:
-        d = g._data
-        owned = (
-            type(d) is _ndarray and d.base is None and d.flags.writeable and id(d) not in borrowed
-        )
-        if owned:
-            borrowed.add(id(d))
-            leaf._grad = g
+        if create_graph:
+            leaf._grad = g if leaf._grad is None else OPS.add(leaf._grad, g)
+            return
+        if g._requires_grad:
+            g = make(g._data)
+        cur = leaf._grad
+        if cur is None:
+            d = g._data
+            owned = (
+                type(d) is _ndarray
+                and d.base is None
+                and d.flags.writeable
+                and id(d) not in borrowed
+            )
+            if owned:
+                borrowed.add(id(d))
+                leaf._grad = g
+            else:
+                leaf._grad = _copy(g)
+                borrowed.add(id(leaf._grad._data))
+            return
+        cd = cur._data
+        if type(cd) is _ndarray and cd.flags.writeable and cd.shape == g._data.shape:
+            np.add(cd, g._data, out=cd, casting="unsafe")
+        elif cur._requires_grad:
+            leaf._grad = make(cur._data + g._data)
         else:
-            leaf._grad = _copy(g)
-            borrowed.add(id(leaf._grad._data))
-        return
-    cd = cur._data
-    if type(cd) is _ndarray and cd.flags.writeable and cd.shape == g._data.shape:
-        np.add(cd, g._data, out=cd, casting="unsafe")
-    elif cur._requires_grad:
-        leaf._grad = make(cur._data + g._data)
-    else:
-        try:
-            cd[...] = cd + g._data
-        except (TypeError, ValueError):
-            leaf._grad = make(cd + g._data)
+            try:
+                cd[...] = cd + g._data
+            except (TypeError, ValueError):
+                leaf._grad = make(cd + g._data)
 
 
 # --------------------------------------------------------------------------------------------

@@ -127,7 +127,19 @@ def rule(v: Node, i: int, g: Tensor, ans: Any, args: Any) -> Tensor | None:
         )
     params = v.params
     r = rule(g, ans, *args, **params) if params else rule(g, ans, *args)
-    return fit(v, i, r)
+    if r is None:  # fit(v, i, r), inlined: this runs for every input of every node
+        return None
+    if type(r) is not Tensor:
+        r = as_tensor(r)
+    meta = v.meta
+    if meta is not None:
+        shape, dt = meta[i]
+        d = r._data
+        if d.shape != shape:
+            r = unbroadcast(r, shape)
+        if d.dtype != dt:
+            r = cast(r, dt)
+    return r
 
 
 def fit(v: Node, i: int, r: Any) -> Tensor | None:
