@@ -165,7 +165,7 @@ def def_op(
     backward_name: str | None = None,
     fwd_check: bool = True,
     doc: str = "",
-    stubs: bool = True,
+    stubs: bool | None = None,
     save_for: Sequence[Sequence[int]] | None = None,
     ufunc: Callable[..., Any] | None = None,
     complex: bool = False,
@@ -191,6 +191,9 @@ def def_op(
     saves them all and a callable ``save_for(i, n)`` says which ones input i's rule reads.
     ``prepare(tensors, params) -> params`` derives params from the inputs once per call (cat's
     layout), on every recording path.
+    ``stubs``: the rules read the shape and dtype of inputs they did not save (a ``ShapeOnly``
+    stub each); default: yes, except for records that save only their output (exp, tanh...),
+    whose rules read that output alone, so backward builds no stubs for them.
     ``result_name`` names the namedtuple (``ndgrad.return_types.<result_name>``; "" for a plain
     tuple, as ``var_mean``).
 
@@ -241,7 +244,7 @@ def def_op(
         backward_name=backward_name or f"{_camel(name)}Backward0",
         fwd_check=fwd_check,
         doc=doc,
-        stubs=stubs,
+        stubs=(save != "ans") if stubs is None else stubs,
         save_mask=tuple(i in pos for i in range(n)) if pos else (),
         save_for=None
         if save_for is None
