@@ -27,7 +27,8 @@ import numpy as np
 from .. import _backend
 from .grad_mode import _GRAD
 from .node import FREED, OPS, Node, Output
-from .op_node import NONES, as_tensor, fit, output_version_error, rule, unpack_inputs
+from .op_node import NONES, as_tensor, fit, output_version_error, unpack_inputs
+from .op_node import rule as call_rule
 from .tensor import Tensor, make
 
 __all__ = ["backward", "grad"]
@@ -282,7 +283,7 @@ def _run(
                     rules = op.vjp
                     rule = rules[pos] if pos < len(rules) else None
                     if rule is None or v.meta is not None:
-                        r = _rule(v, pos, g, ans, args)
+                        r = call_rule(v, pos, g, ans, args)
                     else:  # the common case, inline: See op_node.rule
                         params = v.params
                         r = rule(g, ans, *args, **params) if params else rule(g, ans, *args)
@@ -315,7 +316,7 @@ def _run(
                         if every is not None:
                             r = fit(v, i, every[i])
                         elif rule is None:
-                            r = _rule(v, i, g, ans, args)
+                            r = call_rule(v, i, g, ans, args)
                         else:  # the common case, inline: See op_node.rule
                             r = rule(g, ans, *args)
                             if r is not None and type(r) is not Tensor:
@@ -434,10 +435,6 @@ def _run_hooks(hooks: list, g: Tensor) -> Tensor:
 
 def _hook_name(h: Any) -> str:
     return getattr(h, "__name__", type(h).__name__)
-
-
-def _rule(v: Node, i: int, g: Tensor, ans: Any, args: Any) -> Tensor | None:
-    return rule(v, i, g, ans, args)
 
 
 def _add(prev: Tensor, r: Tensor, create_graph: bool, owned: set) -> Tensor:

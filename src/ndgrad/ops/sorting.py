@@ -22,6 +22,7 @@ from typing import Any
 import numpy as np
 
 from .. import _backend
+from .._core.grad_mode import no_grad
 from .._core.tensor import Tensor, make
 from . import reduction as _red
 from .indexing import gather, scatter_add
@@ -269,27 +270,13 @@ def _out(res: Any, out: Any, who: str) -> Any:
 
 def argsort(input: Tensor, dim: int = -1, descending: bool = False, stable: bool = False) -> Tensor:
     """The indices that sort ``input`` along ``dim`` (int64; no gradient)."""
-    with _no_record():
+    with no_grad():  # only the indices: no node for the values
         return _sort(input, dim=dim, descending=descending, stable=stable).indices
 
 
 def msort(input: Tensor) -> Tensor:
     """``sort(input, dim=0).values``."""
     return _sort(input, dim=0).values
-
-
-class _no_record:  # noqa: N801 - a tiny context manager
-    """Compute without recording (for index-only results)."""
-
-    def __enter__(self) -> None:
-        from .._core.grad_mode import _GRAD
-
-        self._tok = _GRAD.set(0)
-
-    def __exit__(self, *exc: Any) -> None:
-        from .._core.grad_mode import _GRAD
-
-        _GRAD.reset(self._tok)
 
 
 def _topk_fwd(

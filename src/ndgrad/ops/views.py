@@ -96,30 +96,22 @@ def assign(xp: Any, out: Any, key: tuple, v: Any, accumulate: bool = False) -> A
     narrow forms, so other CPU backends take a host round trip through NumPy for advanced keys
     and write the result back whole.
     """
-    if xp is np:
-        if accumulate:
-            np.add.at(out, key, v)
-        else:
-            out[key] = v
+    if accumulate:  # repeats add up: the backend's scatter-add (in place where it can)
+        res = _backend.backend(xp).scatter_add(out, key, v)
+        if res is not out:
+            out[...] = res
         return out
-    if is_basic(key) and not accumulate:
+    if xp is np:
+        out[key] = v
+        return out
+    if is_basic(key):
         out[key][...] = v  # a view of ``out``: None in the key is fine here
         return out
     if _backend.backend_name(xp).startswith("cupy"):  # pragma: no cover - needs a GPU
-        import cupyx  # type: ignore[import-not-found]
-
-        k = tuple(xp.asarray(i) if isinstance(i, np.ndarray) else i for i in key)
-        if accumulate:
-            cupyx.scatter_add(out, k, v)
-        else:
-            out[k] = v
+        out[tuple(xp.asarray(i) if isinstance(i, np.ndarray) else i for i in key)] = v
         return out
     host = np.array(_backend.to_numpy(out))
-    hv = _backend.to_numpy(v) if _backend.is_array(v) else v
-    if accumulate:
-        np.add.at(host, key, hv)
-    else:
-        host[key] = hv
+    host[key] = _backend.to_numpy(v) if _backend.is_array(v) else v
     out[...] = _host(xp, host)
     return out
 
