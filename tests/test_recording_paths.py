@@ -19,7 +19,7 @@ from ndgrad._core.node import Node
 from ndgrad.ops import TABLE, dispatch
 
 OPS = sorted(
-    (op for op in TABLE.values() if op.samples is not None and not op.outputs),
+    (op for op in TABLE.values() if op.samples is not None and not op.outputs and not op.composite),
     key=lambda o: o.name,
 )
 

@@ -98,7 +98,7 @@ from .ops import EXPORTS as _EXPORTS
 
 globals().update(_EXPORTS)
 
-from . import autograd, cuda, nn, optim  # noqa: E402
+from . import autograd, cuda, fft, linalg, nn, optim, special  # noqa: E402
 from .ops.reduction import return_types  # noqa: E402
 
 half = float16
@@ -176,6 +176,9 @@ __all__ = [
     "device",
     "set_printoptions",
     "autograd",
+    "fft",
+    "linalg",
+    "special",
     "cuda",
     "nn",
     "optim",

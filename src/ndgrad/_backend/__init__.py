@@ -22,6 +22,7 @@ __all__ = [
     "namespace",
     "is_array",
     "extra",
+    "scipy_fn",
     "backend_name",
     "to_numpy",
     "asarray",
@@ -202,6 +203,44 @@ def extra(xp: Any, name: str) -> Callable[..., Any]:
     raise NotImplementedError(
         f"op '{name}' is not available on the {bname} backend; "
         "hint: move the data to NumPy with .numpy() or compose the op from array-API functions"
+    )
+
+
+def scipy_fn(xp: Any, module: str, name: str, op: str) -> Callable[..., Any]:
+    """``scipy.<module>.<name>`` for ``xp``: ``scipy_fn(xp, "special", "gammaln", "lgamma")``.
+
+    SciPy is optional (``pip install 'ndgrad[scipy]'``): the special functions NumPy lacks and
+    a few decompositions come from it. CuPy uses ``cupyx.scipy``; array-api-strict goes through
+    NumPy on the host; other backends raise naming the op. Without SciPy, the op raises
+    ``ModuleNotFoundError`` naming itself and the install command.
+    """
+    bname = backend_name(xp)
+    if bname.startswith("cupy"):
+        import importlib
+
+        return getattr(importlib.import_module(f"cupyx.scipy.{module}"), name)
+    try:
+        import importlib
+
+        fn = getattr(importlib.import_module(f"scipy.{module}"), name)
+    except ModuleNotFoundError as e:
+        raise ModuleNotFoundError(
+            f"{op} needs SciPy (scipy.{module}.{name}), which is not installed; "
+            "hint: pip install 'ndgrad[scipy]' (or pip install scipy)"
+        ) from e
+    if xp is np:
+        return fn
+    if bname in ("array_api_strict",):
+
+        def host(*args: Any, **kw: Any) -> Any:
+            dev = next((a.device for a in args if hasattr(a, "device")), None)
+            out = np.asarray(fn(*[to_numpy(a) if is_array(a) else a for a in args], **kw))
+            return xp.asarray(out, device=dev) if dev is not None else xp.asarray(out)
+
+        return host
+    raise NotImplementedError(
+        f"op '{op}' is not available on the {bname} backend (it needs scipy.{module}.{name}); "
+        "hint: move the data to NumPy with .numpy()"
     )
 
 

@@ -5,13 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 from ..ops import EXPORTS as _E
+from ..ops.registry import namespace
 
 relu = _E.get("relu")
 sigmoid = _E.get("sigmoid")
 tanh = _E.get("tanh")
 softmax = _E.get("softmax")
 log_softmax = _E.get("log_softmax")
-
 
 
 def linear(input: Any, weight: Any, bias: Any = None) -> Any:
@@ -31,4 +31,10 @@ def linear(input: Any, weight: Any, bias: Any = None) -> Any:
     return out if bias is None else out + bias
 
 
-__all__ = ["relu", "sigmoid", "tanh", "softmax", "log_softmax", "linear"]
+# Every op of the table named ``nn.functional.<name>`` (declared in ndgrad/ops).
+globals().update(namespace("nn.functional"))
+
+__all__ = sorted(
+    {"relu", "sigmoid", "tanh", "softmax", "log_softmax", "linear"}
+    | set(namespace("nn.functional"))
+)

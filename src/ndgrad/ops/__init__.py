@@ -1,32 +1,47 @@
 """The op table. Importing this package registers every op and attaches the Tensor methods."""
 
 from . import (  # noqa: F401  (registration)
+    activations,
+    arith,
+    arrange,
     blas,
     compare,
+    complex_ops,
+    conv,
+    cumulative,
     division,
     einsum,
     elementwise,
+    fft,
     indexing,
     inplace,
     join,
     linalg,
+    linalg_solve,
+    linalg_spectral,
+    losses,
     masked,
+    nn_misc,
+    nn_norm,
     nn_ops,
     norms,
     pointwise,
+    pooling,
     random_inplace,
     reduction,
+    resample,
     scatter,
     shape,
     sorting,
+    special,
     tensor_methods,
     unary,
     views,
 )
-from .registry import EXPORTS, TABLE, OpDef, Sample, def_op
+from .registry import EXPORTS, TABLE, OpDef, Sample, def_composite, def_op
 
 # isort: off
 from . import _bind  # noqa: F401  last: binds what _core needs (See OpsInterface), adds out=
 # isort: on
 
-__all__ = ["EXPORTS", "TABLE", "OpDef", "Sample", "def_op"]
+__all__ = ["EXPORTS", "TABLE", "OpDef", "Sample", "def_composite", "def_op"]

@@ -64,6 +64,9 @@ __all__ = [
     "attach_method",
     "apply_inplace",
     "to_tensor",
+    "def_composite",
+    "namespace",
+    "NAMESPACE_ALIASES",
 ]
 
 TABLE: dict[str, OpDef] = {}
@@ -134,10 +137,12 @@ class OpDef:
     diff_outputs: tuple = ()  # positions of the differentiable ones
     save_outputs: tuple = ()  # positions of the outputs its rules read
     materialize_grads: bool = False  # its rules want zeros, not None, for outputs without a grad
+    composite: bool = False  # written in other ops (``def_composite``): no node of its own
 
 
 def _camel(name: str) -> str:
-    return "".join(p[:1].upper() + p[1:] for p in name.split("_"))
+    """``linalg.slogdet`` -> ``LinalgSlogdet`` (PyTorch's backward names)."""
+    return "".join(p[:1].upper() + p[1:] for p in name.replace(".", "_").split("_"))
 
 
 # --------------------------------------------------------------------------------------------
@@ -270,8 +275,7 @@ def def_op(
     op.jvp = jvp_rule(op, jvp)  # the shortcut names become callables here, once
     TABLE[name] = op
     fn = _make_fn(op)
-    fn.__name__ = name
-    fn.__qualname__ = name
+    fn.__name__ = fn.__qualname__ = name.rsplit(".", 1)[-1]
     fn.__doc__ = doc or f"ndgrad.{name}: see torch.{name}."
     op.fn = fn
     if method:
@@ -279,12 +283,97 @@ def def_op(
     if inplace:
         iname = inplace if isinstance(inplace, str) else name + "_"
         attach_method(iname, _make_inplace(op))
-    if export:
+    if export and "." not in name:  # ``linalg.det``: its module picks ``TABLE[name].fn``
         EXPORTS[name] = fn
     return fn
 
 
 EXPORTS: dict[str, Callable[..., Any]] = {}
+
+
+def def_composite(
+    name: str,
+    fn: Callable[..., Any],
+    *,
+    samples: Callable[..., list] | None = None,
+    ref: Callable[..., Any] | None = None,
+    torch: Any = None,
+    method: bool | str = False,
+    export: bool = True,
+    complex: bool = False,
+    differentiable: bool = True,
+    fwd_check: bool = True,
+    outputs: Sequence[str] = (),
+    diff_outputs: Sequence[int] | None = None,
+    doc: str = "",
+) -> Callable[..., Any]:
+    """Declare an op written in other ndgrad ops (softmin, cross_entropy, linalg.pinv...).
+
+    It records no node of its own: its gradients are those of the ops it calls, so it needs no
+    rule, and higher order comes with them. It joins the table so that the generic template
+    (its ``samples``, ``ref``, ``torch``) and ``docs/ops.md`` cover it like any record.
+    ``fn`` takes and returns Tensors (a tuple for ``outputs``); ``out=`` is handled here.
+    A name with a dot (``"linalg.pinv"``) is not exported at top level: its module
+    (``ndgrad.linalg``) picks ``TABLE[name].fn``.
+    """
+
+    def public(*args: Any, **kwargs: Any) -> Any:
+        if kwargs and "out" in kwargs:
+            return write_out(op, fn, args, kwargs)
+        return fn(*args, **kwargs)
+
+    short = name.rsplit(".", 1)[-1]
+    public.__name__ = public.__qualname__ = short
+    public.__doc__ = doc or fn.__doc__ or f"ndgrad.{name}: see torch.{name}."
+    public.__wrapped__ = fn  # type: ignore[attr-defined]  # inspect.signature shows fn's
+    op = OpDef(
+        name=name,
+        inputs=(),
+        params=(),
+        promote=None,
+        view=False,
+        backward_name="",
+        forward=None,  # type: ignore[arg-type]
+        vjp=(),
+        jvp=None,
+        save=(),
+        save_ans=False,
+        differentiable=differentiable,
+        samples=samples,
+        ref=ref,
+        torch=torch,
+        fwd_check=fwd_check,
+        fn=public,
+        doc=public.__doc__ or "",
+        complex=complex,
+        outputs=tuple(outputs),
+        diff_outputs=tuple(range(len(outputs)) if diff_outputs is None else diff_outputs),
+        composite=True,
+    )
+    TABLE[name] = op
+    if method:
+        attach_method(short if method is True else method, public)
+    if export and "." not in name:
+        EXPORTS[name] = public
+    return public
+
+
+def namespace(prefix: str) -> dict[str, Callable[..., Any]]:
+    """The public functions of the table's ops named ``prefix.<name>`` (``ndgrad.linalg``...),
+    with the aliases registered in ``NAMESPACE_ALIASES[prefix]``."""
+    dot = prefix + "."
+    out = {
+        name[len(dot) :]: op.fn
+        for name, op in TABLE.items()
+        if name.startswith(dot) and "." not in name[len(dot) :] and op.fn is not None
+    }
+    out.update(NAMESPACE_ALIASES.get(prefix, {}))
+    return {k: v for k, v in out.items() if not k.startswith("_")}
+
+
+# ``NAMESPACE_ALIASES["special"]["expit"] = sigmoid``: a function of a namespace that is another
+# op's (PyTorch's ``torch.special.expit`` is ``torch.sigmoid``).
+NAMESPACE_ALIASES: dict[str, dict[str, Callable[..., Any]]] = {}
 
 
 def _make_fn(op: OpDef) -> Callable[..., Tensor]:

@@ -1,0 +1,1 @@
+"""Activation functions of ``ndgrad.nn.functional``."""

@@ -1,0 +1,1 @@
+"""Rearranging and combining tensors: roll, rot90, diff, tile, kron, block_diag, meshgrid, ... ."""

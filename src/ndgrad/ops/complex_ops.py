@@ -1,0 +1,1 @@
+"""Complex numbers: view_as_real, view_as_complex, polar, complex, conj_physical, ... ."""

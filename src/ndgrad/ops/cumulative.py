@@ -1,0 +1,1 @@
+"""Cumulative ops: cumprod, cummax, cummin, logcumsumexp; and mode."""

@@ -1,0 +1,1 @@
+"""Linear algebra, part one: inverses, determinants, solves, factorizations (``ndgrad.linalg``)."""

@@ -1,0 +1,1 @@
+"""Linear algebra, part two: eigen and singular values, QR, norms, products (``ndgrad.linalg``)."""

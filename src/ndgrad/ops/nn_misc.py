@@ -1,0 +1,1 @@
+"""The rest of ``ndgrad.nn.functional``: dropout, embedding, one_hot, distances, attention."""

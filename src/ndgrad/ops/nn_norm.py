@@ -1,0 +1,1 @@
+"""Normalization layers of ``ndgrad.nn.functional``: layer/batch/instance/group/rms norm, ... ."""

@@ -1,0 +1,1 @@
+"""Pooling of ``ndgrad.nn.functional``: max, average, adaptive and power-average pooling."""

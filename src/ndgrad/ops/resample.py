@@ -1,0 +1,1 @@
+"""Resampling of ``ndgrad.nn.functional``: pad, interpolate, grid_sample, pixel_shuffle."""

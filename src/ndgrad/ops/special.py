@@ -1,0 +1,1 @@
+"""Special functions (``ndgrad.special`` and top-level names), on SciPy's ``scipy.special``."""
