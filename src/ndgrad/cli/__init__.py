@@ -23,11 +23,11 @@ import sys
 from collections.abc import Sequence
 from typing import NoReturn
 
-from . import demo
+from . import demo, ops
 
 __all__ = ["main", "CLIError"]
 
-_COMMANDS = (demo,)
+_COMMANDS = (demo, ops)
 
 
 class CLIError(Exception):

@@ -142,6 +142,7 @@ remainder = def_op(
 
 _trunc_div = def_op(
     "_trunc_div",
+    api="div(rounding_mode='trunc')",
     stubs=False,  # its rules read nothing
     forward=_trunc_div_fwd,
     vjp=(lambda g, ans, x, y: _zeros_like(g), lambda g, ans, x, y: _zeros_like(g)),

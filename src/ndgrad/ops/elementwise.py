@@ -175,6 +175,7 @@ def _twin(fn: Any, name: str, backward_name: str, samples: Any, torch: Any = Non
         backward_name=backward_name,
         samples=samples,
         torch=torch if torch is not None else (op.name if op.torch is None else op.torch),
+        api=f"{op.name} ({backward_name})",
     )
     TABLE[name] = twin
     f = twin.fn = _make_fn(twin)
@@ -600,6 +601,7 @@ def _to_vjp(g: Tensor, ans: Any, x: Any, *, dtype: Any) -> Tensor:
 
 to_dtype = def_op(
     "_to_dtype",
+    api="to",
     forward=_to_fwd,
     vjp=_to_vjp,
     jvp="linear",

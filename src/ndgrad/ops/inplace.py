@@ -74,6 +74,7 @@ def _cast_value(value: Any, dtype: _dt.dtype) -> Any:
 
 _zero = def_op(
     "_zero",
+    api="zero_",
     forward=lambda xp, x: xp.zeros_like(x),
     vjp=_zeros,
     jvp=lambda ts, ans, x: zeros_like(ans),
@@ -120,6 +121,7 @@ def _astype(xp: Any, a: Any, like: Any) -> Any:
 
 _fill_tensor = def_op(
     "_fill_tensor",
+    api="fill_",
     forward=_fill_tensor_fwd,
     vjp=(lambda g, ans, x, value: zeros_like(g), lambda g, ans, x, value: g.sum()),
     jvp="linear",
@@ -210,6 +212,7 @@ def _copy_fwd(xp: Any, x: Any, src: Any) -> Any:
 
 _copy = def_op(
     "_copy",
+    api="copy_",
     forward=_copy_fwd,
     vjp=(lambda g, ans, x, src: zeros_like(g), lambda g, ans, x, src: g),
     jvp="linear",

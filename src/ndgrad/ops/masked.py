@@ -252,6 +252,7 @@ def _fill_diagonal_fwd(xp: Any, x: Any, *, value: Any = 0.0, wrap: bool = False)
 
 _fill_diagonal = def_op(
     "_fill_diagonal",
+    api="fill_diagonal_",
     forward=_fill_diagonal_fwd,
     vjp=lambda g, ans, x, *, value=0.0, wrap=False: _fill_diagonal(g, value=0.0, wrap=wrap),
     jvp=lambda ts, ans, x, *, value=0.0, wrap=False: _fill_diagonal(ts[0], value=0.0, wrap=wrap),

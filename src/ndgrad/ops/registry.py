@@ -138,6 +138,18 @@ class OpDef:
     save_outputs: tuple = ()  # positions of the outputs its rules read
     materialize_grads: bool = False  # its rules want zeros, not None, for outputs without a grad
     composite: bool = False  # written in other ops (``def_composite``): no node of its own
+    module: str = ""  # the module that declared it (its family in docs/ops.md)
+    api: str = ""  # the public call it serves, for a private record (``_max_dim``: ``max(dim)``)
+
+
+def _declaring_module() -> str:
+    """The ops module whose code called ``def_op`` (past the registry and family constructors)."""
+    import sys
+
+    f = sys._getframe(2)
+    while f is not None and f.f_globals.get("__name__") in (__name__, "ndgrad.ops.families"):
+        f = f.f_back
+    return "" if f is None else str(f.f_globals.get("__name__", ""))
 
 
 def _camel(name: str) -> str:
@@ -182,6 +194,7 @@ def def_op(
     variadic: bool = False,
     vjp_all: Callable[..., Any] | None = None,
     prepare: Callable[..., dict] | None = None,
+    api: str = "",
 ) -> Callable[..., Tensor]:
     """Declare an op; return its public function (also attached as a Tensor method).
 
@@ -199,6 +212,7 @@ def def_op(
     ``stubs``: the rules read the shape and dtype of inputs they did not save (a ``ShapeOnly``
     stub each); default: yes, except for records that save only their output (exp, tanh...),
     whose rules read that output alone, so backward builds no stubs for them.
+    ``api``: for a private record, the public call it serves (``"max(dim)"``; docs/ops.md).
     ``result_name`` names the namedtuple (``ndgrad.return_types.<result_name>``; "" for a plain
     tuple, as ``var_mean``).
 
@@ -273,6 +287,8 @@ def def_op(
         op.differentiable = True
         op.vjp = ()
     op.jvp = jvp_rule(op, jvp)  # the shortcut names become callables here, once
+    op.module = _declaring_module()
+    op.api = api
     TABLE[name] = op
     fn = _make_fn(op)
     fn.__name__ = fn.__qualname__ = name.rsplit(".", 1)[-1]
@@ -349,6 +365,7 @@ def def_composite(
         outputs=tuple(outputs),
         diff_outputs=tuple(range(len(outputs)) if diff_outputs is None else diff_outputs),
         composite=True,
+        module=_declaring_module(),
     )
     TABLE[name] = op
     if method:

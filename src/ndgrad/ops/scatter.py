@@ -363,6 +363,7 @@ _scatter = def_op(
 
 _scatter_value = def_op(
     "_scatter_value",
+    api="scatter(value)",
     forward=_scatter_fwd,
     vjp=(lambda g, ans, x, index, value, *, dim: _scatter_value(g, index, 0.0, dim=dim),),
     jvp=lambda ts, ans, x, index, value, *, dim: _scatter_value(ts[0], index, 0.0, dim=dim),

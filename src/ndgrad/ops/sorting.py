@@ -128,6 +128,7 @@ def _def_extreme_dim(name: str, largest: bool) -> Any:
 
     return def_op(
         f"_{name}_dim",
+        api=f"{name}(dim)",
         forward=fwd,
         vjp=_keep_vjp,
         jvp=_keep_jvp,
@@ -207,6 +208,7 @@ def _sort_samples(rng: np.random.Generator, dt: Any) -> list:
 
 _sort = def_op(
     "_sort",
+    api="sort",
     forward=_sort_fwd,
     vjp=_select_vjp,
     jvp=_select_jvp,
@@ -304,6 +306,7 @@ def _topk_ref(x: np.ndarray, k: int, dim: int = -1, largest: bool = True, sorted
 
 _topk = def_op(
     "_topk",
+    api="topk",
     forward=_topk_fwd,
     vjp=_select_vjp,
     jvp=_select_jvp,
@@ -377,6 +380,7 @@ def _kth_fwd(xp: Any, x: Any, *, k: int, dim: int = -1, keepdim: bool = False) -
 
 _kthvalue = def_op(
     "_kthvalue",
+    api="kthvalue",
     forward=_kth_fwd,
     vjp=_keep_vjp,
     jvp=_keep_jvp,
@@ -454,6 +458,7 @@ def _median_samples(rng: np.random.Generator, dt: Any) -> list:
 def _def_median(name: str, nan: bool) -> Any:
     return def_op(
         f"_{name}_dim",
+        api=f"{name}(dim)",
         forward=lambda xp, x, *, dim=-1, keepdim=False: _median_fwd(
             xp, x, dim=dim, keepdim=keepdim, nan=nan
         ),
@@ -498,6 +503,7 @@ def _def_median_all(name: str, nan: bool) -> Any:
 
     return def_op(
         f"_{name}_all",
+        api=name,
         forward=fwd,
         vjp=vjp,
         jvp=jvp,
@@ -642,6 +648,7 @@ def _def_var_mean(name: str, sd: bool) -> Any:
 
     return def_op(
         f"_{name}",
+        api=name,
         forward=lambda xp, x, *, dim=None, correction=1, keepdim=False: _var_mean_fwd(
             xp, x, dim=dim, correction=correction, keepdim=keepdim, sd=sd
         ),
