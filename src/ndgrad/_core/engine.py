@@ -19,6 +19,7 @@ recorded, which is all that higher-order derivatives need.
 from __future__ import annotations
 
 import threading
+import weakref
 from heapq import heappop, heappush, heappushpop
 from typing import Any
 
@@ -171,6 +172,37 @@ def _needed(roots: list, targets: set) -> tuple:
     return need, stop
 
 
+# Note [Reused graphs]
+# ``grad(g, x, e_i, retain_graph=True)`` once per row of a Hessian walks the same graph each
+# time, and which vertices lie on a path to the inputs cannot change between the calls: a node's
+# edges are fixed when it is made (in-place ops make new nodes, they do not rewire old ones). So
+# the answer is kept per root node, in a weak dictionary: the entry goes when the root does. It
+# must not hold the root itself (that would keep the root, and so the entry, alive for ever), so
+# the root is left out of the stored sets and put back on use; the other vertices in them are
+# reachable from the root anyway, so keeping them adds no lifetime. The inputs are keyed by weak
+# references too.
+_NEEDED: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def _needed_reused(roots: list, targets: set, retain_graph: bool) -> tuple:
+    """``_needed``, remembered for a single root of a retained graph. See Note [Reused graphs]."""
+    root = roots[0][0] if len(roots) == 1 else None
+    if not retain_graph or type(root) is not Node:
+        return _needed(roots, targets)
+    key = frozenset(weakref.ref(t) for t in targets)
+    hit = _NEEDED.get(root)
+    if hit is not None and hit[0] == key:
+        _, need, stop, in_need, in_stop = hit
+        if in_need:
+            need = need | {root}
+        if in_stop:
+            stop = stop | {root}
+        return need, stop
+    need, stop = _needed(roots, targets)
+    _NEEDED[root] = (key, need - {root}, stop - {root}, root in need, root in stop)
+    return need, stop
+
+
 def _seq(v: Node) -> int:
     return v.seq
 
@@ -204,7 +236,9 @@ def _run(
         targets = set(capture)
     elif accumulate_only is not None:
         targets = accumulate_only | set(capture or ())
-    need, stop = _needed(roots, targets) if targets is not None else (None, None)
+    need, stop = (
+        _needed_reused(roots, targets, retain_graph) if targets is not None else (None, None)
+    )
 
     buffers: dict = {}
     owned: set = set()  # See Note [Gradient buffers the engine owns]
