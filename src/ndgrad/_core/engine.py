@@ -187,7 +187,7 @@ _NEEDED: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 def _needed_reused(roots: list, targets: set, retain_graph: bool) -> tuple:
     """``_needed``, remembered for a single root of a retained graph. See Note [Reused graphs]."""
     root = roots[0][0] if len(roots) == 1 else None
-    if not retain_graph or type(root) is not Node:
+    if not retain_graph or type(root) is not Node or any(type(t) is Output for t in targets):
         return _needed(roots, targets)
     key = frozenset(weakref.ref(t) for t in targets)
     hit = _NEEDED.get(root)

@@ -8,7 +8,7 @@ import numpy as np
 
 from .._core.tensor import Tensor
 from .elementwise import _avoiding, _separated, _unary_away, bind_aliases  # noqa: F401
-from .registry import EXPORTS, Sample, attach_method, def_op
+from .registry import EXPORTS, TABLE, Sample, attach_method, def_op, def_twin, write_out
 
 # ---------------------------------------------------------------- clamp, minimum, maximum
 
@@ -71,7 +71,7 @@ def _clamp_samples(rng: np.random.Generator, dtype: Any) -> list:
     ]
 
 
-clamp = def_op(
+_clamp = def_op(
     "clamp",
     forward=_clamp_fwd,
     vjp=(_clamp_vjp_input, _clamp_vjp_min, _clamp_vjp_max),
@@ -88,14 +88,50 @@ clamp = def_op(
 )
 
 
+# PyTorch names each overload's node: number bounds ClampBackward1, tensor bounds
+# ClampBackward0, and clamp_min/clamp_max ClampMin/ClampMaxBackward0 (number) or 1 (tensor).
+_TWINS = {
+    key: def_twin("clamp", f"_clamp_{key}", name).fn
+    for key, name in (
+        ("tensor", "ClampBackward0"),
+        ("min", "ClampMinBackward0"),
+        ("min_tensor", "ClampMinBackward1"),
+        ("max", "ClampMaxBackward0"),
+        ("max_tensor", "ClampMaxBackward1"),
+    )
+}
+
+
+def clamp(input: Any, min: Any = None, max: Any = None, *, out: Any = None) -> Tensor:
+    """min(max(input, min), max); ``min``/``max`` are numbers, tensors or None (not both).
+
+    d/dx = 1 where min <= x <= max (bounds included), else 0; a tensor bound gets the gradient
+    where it is selected.
+
+    Example:
+        >>> import ndgrad
+        >>> ndgrad.tensor([-2.0, 0.5, 3.0]).clamp(-1, 1)
+        tensor([-1.0000,  0.5000,  1.0000])
+    """
+    if out is not None:
+        return write_out(TABLE["clamp"], clamp, (input, min, max), {"out": out})
+    if isinstance(min, Tensor) or isinstance(max, Tensor):
+        return _TWINS["tensor"](input, min, max)
+    return _clamp(input, min, max)
+
+
 def clamp_min(input: Any, min: Any) -> Tensor:
     """``clamp(input, min=min)``."""
-    return clamp(input, min)
+    return _TWINS["min_tensor" if isinstance(min, Tensor) else "min"](input, min, None)
 
 
 def clamp_max(input: Any, max: Any) -> Tensor:
     """``clamp(input, max=max)``."""
-    return clamp(input, None, max)
+    return _TWINS["max_tensor" if isinstance(max, Tensor) else "max"](input, None, max)
+
+
+EXPORTS["clamp"] = clamp
+attach_method("clamp", clamp)
 
 
 def _max_vjp(g: Tensor, ans: Any, x: Any, y: Any) -> Tensor:

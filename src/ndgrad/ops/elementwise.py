@@ -15,7 +15,16 @@ import numpy as np
 from .._core import dtypes as _dt
 from .._core.tensor import Tensor
 from .families import unary_float
-from .registry import EXPORTS, TABLE, Sample, apply_inplace, attach_method, def_op, to_tensor
+from .registry import (
+    EXPORTS,
+    TABLE,
+    Sample,
+    apply_inplace,
+    attach_method,
+    def_op,
+    def_twin,
+    to_tensor,
+)
 from .samples import BINARY_SHAPES, UNARY_SHAPES, binary, distinct, rand, unary
 
 # ---------------------------------------------------------------- arithmetic
@@ -161,24 +170,8 @@ pow = def_op(  # noqa: A001 - PyTorch's name
 
 
 def _twin(fn: Any, name: str, backward_name: str, samples: Any, torch: Any = None) -> Any:
-    """Register a twin of ``fn``'s record under ``name``; return the twin's function."""
-    import dataclasses
-
-    from .registry import _make_fn
-
-    op = TABLE[fn.__name__]
-    twin = dataclasses.replace(
-        op,
-        name=name,
-        backward_name=backward_name,
-        samples=samples,
-        torch=torch if torch is not None else (op.name if op.torch is None else op.torch),
-        api=f"{op.name} ({backward_name})",
-    )
-    TABLE[name] = twin
-    f = twin.fn = _make_fn(twin)
-    f.__name__ = f.__qualname__ = name
-    return f
+    """The function of a twin of ``fn``'s record (See ``registry.def_twin``)."""
+    return def_twin(fn.__name__, name, backward_name, samples, torch).fn
 
 
 def _pow_samples_of(kind: str) -> Any:
@@ -227,6 +220,14 @@ _rsub_scalar = _twin(
     lambda rng, dtype: [Sample((0.75, rand(rng, (2, 3), dtype)), name="number - tensor")],
     torch=lambda a, b: a - b,
 )
+
+
+def _rdiv_method(self: Tensor, other: Any) -> Tensor:
+    """``number / self`` is ``self.reciprocal() * number`` in PyTorch (MulBackward0 over
+    ReciprocalBackward0); a tensor ``other`` divides as usual."""
+    if type(other) in (int, float, complex) and self._requires_grad:
+        return mul(TABLE["reciprocal"].fn(self), other)
+    return div(other, self)
 
 
 def _rsub_method(self: Tensor, other: Any) -> Tensor:
@@ -658,6 +659,7 @@ def _bind_operators() -> None:
         # ``2 * x`` is ``x.mul(2)`` in PyTorch too: the commutative ones need no swap (or frame)
         setattr(Tensor, f"__r{dunder}__", f if dunder in ("add", "mul") else rev(f))
     Tensor.__rsub__ = _rsub_method  # See Note [Overload names of pow and rsub]
+    Tensor.__rtruediv__ = _rdiv_method
     for dunder, name in (
         ("add", "add"),
         ("sub", "sub"),

@@ -16,7 +16,7 @@ import numpy as np
 from .. import _backend
 from .._core import dtypes as _dt
 from .._core.tensor import Tensor
-from .elementwise import _zeros_like, where
+from .elementwise import _cj, _zeros_like, where
 from .registry import EXPORTS, Sample, attach_method, def_op
 from .samples import rand, unary
 
@@ -130,24 +130,26 @@ frac = def_op(
 reciprocal = def_op(
     "reciprocal",
     forward=lambda xp, x: 1 / x,
-    vjp=lambda g, ans, x: -g * ans * ans,
+    vjp=lambda g, ans, x: -g * _cj(ans * ans),
     jvp="elementwise",
     save="ans",
     promote="float",
     inplace=True,
     samples=unary(low=0.5, high=2.0),
     ref=lambda x: 1 / x,
-    doc="1/x. d/dx 1/x = -1/x^2 = -ans^2.",
+    complex=True,
+    doc="1/x. d/dx 1/x = -1/x^2 = -ans^2 (conjugated for complex x).",
 )
 
 square = def_op(
     "square",
     forward=lambda xp, x: x * x,
-    vjp=lambda g, ans, x: 2 * g * x,
+    vjp=lambda g, ans, x: 2 * g * _cj(x),
     jvp="elementwise",
     inplace=True,
     samples=unary(),
     ref=np.square,
+    complex=True,
     backward_name="PowBackward0",  # PyTorch computes square as pow(x, 2)
     doc="x^2 (keeps integer dtypes). d/dx x^2 = 2x.",
 )

@@ -65,6 +65,7 @@ __all__ = [
     "apply_inplace",
     "to_tensor",
     "def_composite",
+    "def_twin",
     "namespace",
     "NAMESPACE_ALIASES",
 ]
@@ -373,6 +374,33 @@ def def_composite(
     if export and "." not in name:
         EXPORTS[name] = public
     return public
+
+
+def def_twin(
+    base: str,
+    name: str,
+    backward_name: str,
+    samples: Any = "same",
+    torch: Any = None,
+) -> OpDef:
+    """A second record of op ``base`` that differs only in its backward name: PyTorch names
+    the node of each overload (``squeeze(dim)`` records ``SqueezeBackward1``, ``x ** t``
+    ``PowBackward1``), so the public function picks the twin for that overload. The twin keeps
+    the base's samples (``samples="same"``) unless given its own, so the template covers it.
+    """
+    op = TABLE[base]
+    twin = dataclasses.replace(
+        op,
+        name=name,
+        backward_name=backward_name,
+        samples=op.samples if samples == "same" else samples,
+        torch=torch if torch is not None else (op.name if op.torch is None else op.torch),
+        api=f"{op.api or op.name} ({backward_name})",
+    )
+    TABLE[name] = twin
+    f = twin.fn = _make_fn(twin)
+    f.__name__ = f.__qualname__ = name
+    return twin
 
 
 def namespace(prefix: str) -> dict[str, Callable[..., Any]]:

@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 
 from .._core.tensor import Tensor
-from .registry import EXPORTS, TABLE, Sample, attach_method, def_op
+from .registry import EXPORTS, TABLE, Sample, attach_method, def_op, def_twin
 from .samples import rand
 from .views import _copy, _view_op, index_backward
 
@@ -378,7 +378,8 @@ def t(input: Tensor) -> Tensor:
             f"t() expects a tensor with <= 2 dimensions, but self is {input.ndim}D; hint: use "
             "x.mT or x.transpose(-2, -1) for a batch of matrices"
         )
-    return transpose(input, 0, -1 if input.ndim else 0)
+    n = input.ndim
+    return _view_op(TABLE["_t"], input, {"dim0": 0, "dim1": 1 if n == 2 else 0})
 
 
 # --------------------------------------------------------------------------------------------
@@ -426,6 +427,13 @@ _squeeze = def_op(
 )
 
 
+# PyTorch names each overload's node: squeeze() SqueezeBackward0, squeeze(dim)
+# SqueezeBackward1, squeeze(dims) SqueezeBackward2; t() TBackward0.
+def_twin("squeeze", "_squeeze_dim", "SqueezeBackward1")
+def_twin("squeeze", "_squeeze_dims", "SqueezeBackward2")
+def_twin("transpose", "_t", "TBackward0")
+
+
 def squeeze(input: Tensor, dim: Any = None) -> Tensor:
     """A view without the dims of size 1 (all of them, or those named by ``dim``).
 
@@ -435,9 +443,11 @@ def squeeze(input: Tensor, dim: Any = None) -> Tensor:
         ndgrad.Size([3])
     """
     n = input.ndim
-    if dim is not None:
-        dim = _unique_dims(dim, n) if isinstance(dim, (tuple, list)) else wrap_dim(dim, n)
-    return _view_op(TABLE["squeeze"], input, {"dim": dim})
+    if dim is None:
+        return _view_op(TABLE["squeeze"], input, {"dim": None})
+    if isinstance(dim, (tuple, list)):
+        return _view_op(TABLE["_squeeze_dims"], input, {"dim": _unique_dims(dim, n)})
+    return _view_op(TABLE["_squeeze_dim"], input, {"dim": wrap_dim(dim, n)})
 
 
 def _unsqueeze_fwd(xp: Any, x: Any, *, dim: int) -> Any:
