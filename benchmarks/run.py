@@ -50,6 +50,10 @@ KEYS = (
     "chain",
     "hessian",
     "memory",
+    "ops",
+    "cnn",
+    "solve_slogdet",
+    "cross_entropy",
 )
 
 
@@ -98,6 +102,9 @@ TARGETS = (
     Target("Hessian 50x50", _T, "hessian", _ND_TORCH, 0.8),
     Target("large MLP step", _T, "large_mlp", _ND_NUMPY, 1.05),
     Target("4M-element expression", _T, "expr", _ND_NUMPY, 1.2),
+    Target("LeNet-like CNN step", _T, "cnn", _ND_TORCH, 2.0),
+    Target("linalg.solve + slogdet backward", _T, "solve_slogdet", _ND_NUMPY, 1.3),
+    Target("cross_entropy (4096, 1000)", _T, "cross_entropy", _ND_NUMPY, 1.3),
     Target(
         "100k chain, graph memory per node (RSS)",
         _M,

@@ -576,3 +576,20 @@ def build(key: str, quick: bool, rounds: int | None) -> Workload:
 
 def chain_nodes(quick: bool) -> int:
     return 5_000 if quick else 100_000
+
+
+# The op-coverage workloads (a CNN step, batched solve + slogdet, cross_entropy) live in
+# workloads_ops.py, which imports this module's helpers: registered here, at the end.
+def _add_op_workloads() -> None:
+    import workloads_ops as wo
+
+    WORKLOADS.extend(
+        [
+            ("cnn", "ops", lambda q, r: wo.cnn(_r(r, q, 10, 3))),
+            ("solve_slogdet", "ops", lambda q, r: wo.solve_slogdet(_r(r, q, 10, 3))),
+            ("cross_entropy", "ops", lambda q, r: wo.cross_entropy(_r(r, q, 10, 3))),
+        ]
+    )
+
+
+_add_op_workloads()
