@@ -5,9 +5,9 @@ rows whose name or family contains it: ``ndgrad ops linalg``, ``ndgrad ops F.con
 
 Example:
     >>> from ndgrad.cli import main
-    >>> main(["ops", "sinh"])  # doctest: +NORMALIZE_WHITESPACE
-    op    family  reverse  forward  2nd order  complex  outputs  numpy   array-api-strict
-    sinh  unary   rule     rule     tested     yes      -        tested  tested
+    >>> main(["ops", "atan2"])  # doctest: +NORMALIZE_WHITESPACE
+    op     family  reverse  forward  2nd order  complex  outputs  numpy   array-api-strict
+    atan2  unary   rule     rule     tested     -        -        tested  tested
     0
 """
 

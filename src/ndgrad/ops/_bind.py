@@ -106,3 +106,88 @@ def _saved_attribute_names() -> None:
 
 
 _saved_attribute_names()
+
+
+# PyTorch's top-level in-place functions (``torch.sin_(x)`` is ``x.sin_()``): each one whose
+# Tensor method exists. Listed here, not derived, because PyTorch exposes only these.
+_TORCH_INPLACE = [
+    "abs_",
+    "acos_",
+    "acosh_",
+    "addmv_",
+    "arccos_",
+    "arccosh_",
+    "arcsin_",
+    "arcsinh_",
+    "arctan_",
+    "arctanh_",
+    "asin_",
+    "asinh_",
+    "atan_",
+    "atanh_",
+    "ceil_",
+    "celu_",
+    "clamp_",
+    "clamp_max_",
+    "clamp_min_",
+    "clip_",
+    "conj_physical_",
+    "cos_",
+    "cosh_",
+    "deg2rad_",
+    "detach_",
+    "erf_",
+    "erfc_",
+    "exp2_",
+    "exp_",
+    "expm1_",
+    "fill_",
+    "fix_",
+    "floor_",
+    "frac_",
+    "gcd_",
+    "i0_",
+    "index_put_",
+    "lcm_",
+    "ldexp_",
+    "log10_",
+    "log1p_",
+    "log2_",
+    "log_",
+    "logit_",
+    "nan_to_num_",
+    "neg_",
+    "negative_",
+    "rad2deg_",
+    "reciprocal_",
+    "relu_",
+    "round_",
+    "rrelu_",
+    "rsqrt_",
+    "selu_",
+    "sigmoid_",
+    "sin_",
+    "sinc_",
+    "sinh_",
+    "sqrt_",
+    "square_",
+    "tan_",
+    "tanh_",
+    "threshold_",
+    "trunc_",
+    "xlogy_",
+    "zero_",
+]
+
+
+def _torch_inplace_functions() -> None:
+    from .._core.tensor import Tensor
+    from .registry import EXPORTS
+
+    for name in _TORCH_INPLACE:
+        method = getattr(Tensor, name, None)
+        if method is not None and name not in EXPORTS:
+            EXPORTS[name] = method
+
+
+_torch_inplace_functions()

@@ -21,7 +21,8 @@ from .elementwise import (
     exp,
     where,
 )
-from .registry import Sample, def_op
+from .families import unary_float
+from .registry import EXPORTS, Sample, attach_method, def_op
 from .samples import binary, rand, unary
 
 # ---------------------------------------------------------------- more unary functions
@@ -348,5 +349,45 @@ erf = def_op(
 
 
 Tensor.__abs__ = abs
+# ---------------------------------------------------------------- inverse hyperbolic functions
+asinh = unary_float(
+    "asinh",
+    lambda g, ans, x: g * _cj(rsqrt(x * x + 1)),
+    complex=True,
+    doc="Inverse hyperbolic sine. d/dx asinh x = 1/sqrt(x^2 + 1).",
+)
+acosh = unary_float(
+    "acosh",
+    lambda g, ans, x: g * _cj(rsqrt(x * x - 1)),  # PyTorch's formula (complex too)
+    low=1.2,
+    high=3.0,
+    complex=True,
+    doc="Inverse hyperbolic cosine (x >= 1). d/dx acosh x = 1/sqrt(x^2 - 1).",
+)
+atanh = unary_float(
+    "atanh",
+    lambda g, ans, x: g * _cj(1 / (1 - x * x)),
+    low=-0.8,
+    high=0.8,
+    complex=True,
+    doc="Inverse hyperbolic tangent (|x| < 1). d/dx atanh x = 1/(1 - x^2).",
+)
+
 bind_aliases({"absolute": "abs", "arcsin": "asin", "arccos": "acos", "arctan": "atan"})
+bind_aliases({"arcsinh": "asinh", "arccosh": "acosh", "arctanh": "atanh"})
+bind_aliases({"fix": "trunc", "negative": "neg"})
+
+
+def positive(input: Tensor) -> Tensor:
+    """``input`` itself (``+x``); refused for bool tensors, as PyTorch."""
+    if input.dtype is _dt.bool_:
+        raise RuntimeError(
+            "The `+` operator, on a bool tensor is not supported.; hint: convert it first, "
+            "e.g. x.int()"
+        )
+    return input
+
+
+EXPORTS["positive"] = positive
+attach_method("positive", positive)
 bind_aliases({"arctan2": "atan2"})
