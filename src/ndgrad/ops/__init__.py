@@ -34,6 +34,7 @@ from . import (  # noqa: F401  (registration)
     shape,
     sorting,
     special,
+    statistics,
     tensor_methods,
     unary,
     views,
