@@ -479,6 +479,29 @@ def _scatter_reduce_grads(
     return gs, _pad_to(gsrc, src, index)
 
 
+def _scatter_reduce_jvp(tangents: tuple, ans: Tensor, x: Tensor, index: Tensor, src: Tensor, **p):
+    """Each element of ``input`` and of ``src`` reaches exactly one output element, so the
+    Jacobian's entries are the vjp of a gradient of ones: ``J u = d_x * x_t + scatter_add(d_src *
+    src_t)`` (every reduction, ties and zeros of prod as the vjp treats them)."""
+    x_t, _, src_t = tangents
+    ds, dsrc = _scatter_reduce_grads(ones_like(ans), ans, x, index, src, **p)
+    out = None
+    if x_t is not None:
+        out = ds * x_t
+    if src_t is not None:
+        part = _crop(dsrc, index) * _crop(src_t, index)
+        part = TABLE["scatter_add"].fn(zeros_like(ans), index, part, dim=p["dim"])
+        out = part if out is None else out + part
+    return out
+
+
+def _crop(t: Tensor, index: Any) -> Tensor:
+    """The part of ``t`` (shaped as ``src``) that ``index`` reads."""
+    if tuple(t.shape) == tuple(index.shape):
+        return t
+    return take_key(t, _prefix_key(tuple(index.shape)))
+
+
 _scatter_reduce = def_op(
     "scatter_reduce",
     forward=_scatter_reduce_fwd,
@@ -487,13 +510,12 @@ _scatter_reduce = def_op(
         None,
         lambda g, ans, x, index, src, **p: _scatter_reduce_grads(g, ans, x, index, src, **p)[1],
     ),
-    jvp=None,
+    jvp=_scatter_reduce_jvp,
     inputs=("input", "index", "src"),
     params=(("dim", 0), ("reduce", "sum"), ("include_self", True)),
     save="both",
     method=False,
     export=False,
-    fwd_check=False,
     backward_name="ScatterReduceBackward0",
     samples=lambda rng, dt: [
         Sample(
