@@ -16,7 +16,7 @@ import numpy as np
 from .. import _backend
 from .._core import dtypes as _dt
 from .._core.tensor import Tensor
-from .elementwise import _cj, _zeros_like, where
+from .elementwise import _cj, _zeros_like, bind_aliases, where
 from .registry import EXPORTS, Sample, attach_method, def_op
 from .samples import rand, unary
 
@@ -81,6 +81,7 @@ ceil = _def_rounding("ceil", lambda xp, x: xp.ceil(x), np.ceil, "The smallest in
 trunc = _def_rounding(
     "trunc", lambda xp, x: xp.trunc(x), np.trunc, "x rounded towards zero (its integer part)."
 )
+bind_aliases({"fix": "trunc"})
 
 
 def _round_fwd(xp: Any, x: Any, *, decimals: int = 0) -> Any:

@@ -375,7 +375,7 @@ atanh = unary_float(
 
 bind_aliases({"absolute": "abs", "arcsin": "asin", "arccos": "acos", "arctan": "atan"})
 bind_aliases({"arcsinh": "asinh", "arccosh": "acosh", "arctanh": "atanh"})
-bind_aliases({"fix": "trunc", "negative": "neg"})
+bind_aliases({"negative": "neg"})
 
 
 def positive(input: Tensor) -> Tensor:
