@@ -449,3 +449,28 @@ def test_rounding_ops_keep_integer_dtypes_and_give_zero_gradients():
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         assert ndgrad.tensor([2.0, 0.5]).reciprocal().tolist() == [0.5, 2.0]
+
+
+@pytest.mark.parametrize(
+    "write",
+    [
+        lambda lib, x: x.index_reduce_(
+            0, lib.tensor([0, 2]), lib.tensor([[2.0, 0.5], [5.0, 1.0]]), "amax"
+        ),
+        lambda lib, x: x.renorm_(2, 0, 1.0),
+    ],
+    ids=["index_reduce_", "renorm_"],
+)
+def test_index_reduce_and_renorm_in_place_write_the_result_and_keep_the_gradient(write):
+    x0 = np.array([[3.0, 4.0], [0.3, 0.4], [1.0, 1.0]])
+    results = []
+    for lib in (ndgrad, torch):
+        w = lib.tensor(x0, requires_grad=True)
+        x = w * 1
+        v0 = x._version
+        assert write(lib, x) is x
+        assert x._version > v0
+        (x * lib.tensor(x0)).sum().backward()
+        results.append((x.detach().numpy(), w.grad.numpy()))
+    np.testing.assert_allclose(results[0][0], results[1][0], rtol=1e-12)
+    np.testing.assert_allclose(results[0][1], results[1][1], rtol=1e-10, atol=1e-12)

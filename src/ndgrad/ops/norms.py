@@ -33,7 +33,7 @@ from .reduction import (
     expand_back,
     sum,  # noqa: A004 - the reduction op (PyTorch's name), as in reduction.py
 )
-from .registry import Sample, def_op
+from .registry import Sample, attach_method, def_composite, def_op
 from .samples import distinct, rand
 
 _inf = math.inf
@@ -266,4 +266,52 @@ _rcumsum = def_op(
     doc="Sums from each position to the end along ``dim`` (cumsum's vjp, its adjoint).",
 )
 
-__all__ = ["norm", "cumsum"]
+
+# ---------------------------------------------------------------------------------- renorm
+def renorm(input: Tensor, p: float, dim: int, maxnorm: float) -> Tensor:
+    """Each slice of ``input`` along ``dim`` whose p-norm exceeds ``maxnorm`` scaled down to
+    norm ``maxnorm`` (by ``maxnorm / (norm + 1e-7)``, as PyTorch); the others unchanged.
+
+    A composite of ``norm`` and ``where``: the gradient goes through the norm of the scaled
+    slices, as PyTorch's renorm backward.
+
+    Example:
+        >>> import ndgrad
+        >>> ndgrad.tensor([[3.0, 4.0], [0.3, 0.4]]).renorm(2, 0, 1.0)
+        tensor([[0.6000, 0.8000],
+                [0.3000, 0.4000]])
+    """
+    if p <= 0:
+        raise RuntimeError(f"renorm: non-positive-norm not supported; got p={p}")
+    if maxnorm < 0:
+        raise RuntimeError(f"renorm: expected maxnorm to be >= 0 but got {maxnorm}")
+    if input.ndim <= 1:
+        raise RuntimeError(
+            f"renorm: input needs at least 2 dimensions, got {input.ndim} dimensions"
+        )
+    d = dim % input.ndim
+    others = tuple(i for i in range(input.ndim) if i != d)
+    n = norm(input, p, others, True)
+    factor = _where(n > maxnorm, maxnorm / (n + 1e-7), 1.0)
+    return input * factor
+
+
+def _renorm_(self: Tensor, p: float, dim: int, maxnorm: float) -> Tensor:
+    # computed from a copy, so that the write below does not invalidate what it saved
+    return self.copy_(renorm(self.clone(), p, dim, maxnorm))
+
+
+def _renorm_samples(rng: np.random.Generator, dt: Any) -> list:
+    x = rand(rng, (3, 4), dt, 0.2, 2.0)
+    x[1] *= 0.1  # a slice under the bound
+    return [
+        Sample((x, 2, 0, 1.0), name="p=2 rows"),
+        Sample((rand(rng, (2, 3, 2), dt), 1, 1, 0.8), name="p=1 dim 1"),
+        Sample((rand(rng, (2, 3), dt, 0.5, 1.5), 3.0, -1, 1.2), name="p=3 last dim"),
+    ]
+
+
+def_composite("renorm", renorm, samples=_renorm_samples, method=True)
+attach_method("renorm_", _renorm_)
+
+__all__ = ["norm", "cumsum", "renorm"]

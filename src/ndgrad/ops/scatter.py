@@ -31,6 +31,7 @@ from .registry import (
     apply,
     apply_inplace,
     attach_method,
+    def_composite,
     def_op,
     to_tensor,
 )
@@ -666,6 +667,78 @@ def _scatter_reduce_(
 
 _SCATTER, _SCATTER_VALUE = TABLE["scatter"], TABLE["_scatter_value"]
 
+
+def index_reduce(
+    input: Tensor, dim: int, index: Any, source: Any, reduce: str, *, include_self: bool = True
+) -> Tensor:
+    """``input`` with the slices of ``source`` reduced (prod, mean, amax, amin) into the
+    positions ``index`` selects along ``dim``.
+
+    A scatter_reduce whose index repeats ``index`` across the other dims, so its gradients are
+    scatter_reduce's (PyTorch's index_reduce backward uses the same formulas).
+
+    Example:
+        >>> import ndgrad
+        >>> x = ndgrad.ones(3, 2)
+        >>> x.index_reduce(0, ndgrad.tensor([0, 0]), ndgrad.full((2, 2), 3.0), "prod")
+        tensor([[9., 9.],
+                [1., 1.],
+                [1., 1.]])
+    """
+    if reduce not in ("prod", "mean", "amax", "amin"):
+        raise RuntimeError(
+            f"index_reduce(): Expected reduce to be one of prod, mean, amax or amin but got "
+            f"{reduce}.; hint: sum is index_add"
+        )
+    d, index, source = _index_args(input, dim, index, source, "index_reduce_")
+    shape = [1] * source.ndim
+    shape[d] = -1
+    full = index.reshape(shape).expand(source.shape)
+    return scatter_reduce(input, d, full, source, reduce, include_self=include_self)
+
+
+def _index_reduce_(
+    self: Tensor, dim: int, index: Any, source: Any, reduce: str, *, include_self: bool = True
+) -> Tensor:
+    # computed from a copy, so that the write below does not invalidate what it saved
+    return self.copy_(
+        index_reduce(self.clone(), dim, index, source, reduce, include_self=include_self)
+    )
+
+
+def _index_reduce_samples(rng: np.random.Generator, dt: Any) -> list:
+    idx = np.array([0, 2, 0])
+    return [
+        Sample(
+            (rand(rng, (3, 2), dt, 0.5, 2.0), 0, idx, rand(rng, (3, 2), dt, 0.5, 2.0), reduce),
+            {"include_self": inc},
+            grad=(0, 3),
+            name=f"{reduce} include_self={inc}",
+        )
+        for reduce in ("prod", "mean")
+        for inc in (True, False)
+    ] + [
+        Sample(
+            (rand(rng, (2, 3), dt), 1, np.array([1, 1]), rand(rng, (2, 2), dt), "amax"),
+            grad=(0, 3),
+            name="amax dim 1",
+        ),
+        Sample(
+            (rand(rng, (2, 3), dt), -1, np.array([2, 0]), rand(rng, (2, 2), dt), "amin"),
+            {"include_self": False},
+            grad=(0, 3),
+            name="amin dim -1",
+        ),
+    ]
+
+
+def_composite(
+    "index_reduce",
+    index_reduce,
+    samples=_index_reduce_samples,
+    torch=lambda x, dim, index, src, reduce, **kw: x.index_reduce(dim, index, src, reduce, **kw),
+)
+
 # --------------------------------------------------------------------------------------------
 # Public names and Tensor methods.
 
@@ -677,6 +750,8 @@ _FUNCS = {
     "scatter_reduce": scatter_reduce,
 }
 EXPORTS.update(_FUNCS)
+attach_method("index_reduce", index_reduce)
+attach_method("index_reduce_", _index_reduce_)
 for _n, _f in _FUNCS.items():
     attach_method(_n, _f)
 for _n, _f in (
