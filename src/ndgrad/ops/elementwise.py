@@ -607,11 +607,10 @@ def is_conj(input: Tensor) -> bool:
     return False
 
 
-EXPORTS.update(conj=conj, conj_physical=conj, real=real, imag=imag, is_conj=is_conj)
+EXPORTS.update(conj=conj, real=real, imag=imag, is_conj=is_conj)  # conj_physical: complex_ops
 EXPORTS.update(resolve_conj=resolve_conj, resolve_neg=resolve_conj)
 for _name, _f in (
     ("conj", conj),
-    ("conj_physical", conj),
     ("resolve_conj", resolve_conj),
     ("resolve_neg", resolve_conj),
     ("is_conj", is_conj),
