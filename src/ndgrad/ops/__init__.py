@@ -20,6 +20,8 @@ from . import (  # noqa: F401  (registration)
     linalg_solve,
     linalg_spectral,
     losses,
+    losses_margin,
+    losses_prob,
     masked,
     nn_misc,
     nn_norm,
