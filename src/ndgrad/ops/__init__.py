@@ -2,6 +2,7 @@
 
 from . import (  # noqa: F401  (registration)
     activations,
+    activations_smooth,
     arith,
     arrange,
     blas,

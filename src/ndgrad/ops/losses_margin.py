@@ -10,7 +10,8 @@ from typing import Any
 import numpy as np
 
 from .._core.tensor import Tensor
-from .activations import _like, logsigmoid, softplus
+from .activations import _like
+from .activations_smooth import logsigmoid, softplus
 from .elementwise import where
 from .indexing import gather
 from .losses import (

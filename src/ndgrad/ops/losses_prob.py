@@ -11,7 +11,8 @@ import numpy as np
 
 from .._core.grad_mode import no_grad
 from .._core.tensor import Tensor
-from .activations import _like, logsigmoid
+from .activations import _like
+from .activations_smooth import logsigmoid
 from .elementwise import exp, log, where
 from .losses import (
     _REDUCTIONS,
