@@ -333,12 +333,18 @@ def _def(
 ) -> list[str]:
     """A ``def ...: ...`` line as ruff formats it: one line, or one parameter per line."""
     lines = [f"{indent}@{decorator}"] if decorator else []
+    names = [p.split(":")[0].split("=")[0].strip(" *") for p in _split_params(params)]
+    if any(n != n.lower() for n in names if n):  # PyTorch's own names: lu_solve(LU_data, ...)
+        comment = "noqa: N803" + (f" - {comment}" if comment else "")
     tail = f"  # {comment}" if comment else ""
     one = f"{indent}def {name}({params}) -> {returns}: ..."
     if len(one) <= WIDTH or not params:
         return [*lines, one + tail]
     lines.append(f"{indent}def {name}(")
-    lines += [f"{indent}    {p}," for p in _split_params(params)]
+    for p in _split_params(params):
+        n = p.split(":")[0].split("=")[0].strip(" *")
+        lines.append(f"{indent}    {p}," + ("  # noqa: N803" if n != n.lower() else ""))
+    tail = tail.replace("noqa: N803 - ", "").replace("  # noqa: N803", "")
     lines.append(f"{indent}) -> {returns}: ...{tail}")
     return lines
 
