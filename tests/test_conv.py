@@ -224,3 +224,72 @@ def test_fold_checks_the_number_of_blocks_as_pytorch():
 def test_unfold_rejects_other_ranks():
     with pytest.raises(RuntimeError, match="Only 3D or 4D input"):
         F.unfold(ndgrad.ones(2, 4), 2)
+
+
+@pytest.mark.parametrize(
+    "kw", [{}, {"padding": 2, "dilation": 2}, {"groups": 2, "padding": (1, 0)}], ids=str
+)
+def test_stride_one_input_gradient_equals_pytorch_in_float32(kw):
+    # the input's gradient at stride 1 runs on the wide grid (See Note [Wide rows])
+    rng = np.random.default_rng(11)
+    (x, w, b), (tx, tw, tb) = _pair(rng, (3, 4, 9, 8), (6, 4 // kw.get("groups", 1), 3, 3), (6,))
+    x, w, b = (t.detach().float().requires_grad_() for t in (x, w, b))
+    tx, tw, tb = (t.detach().float().requires_grad_() for t in (tx, tw, tb))
+    _check(
+        F.conv2d(x, w, b, **kw), TF.conv2d(tx, tw, tb, **kw), [x, w, b], [tx, tw, tb], 1e-4, 1e-4
+    )
+    (gx,) = ndgrad.autograd.grad(F.conv2d(x, w, b, **kw).sum(), [x])
+    assert gx.dtype == ndgrad.float32
+
+
+def test_stride_one_input_gradient_with_an_infinite_weight_equals_pytorch():
+    # zero columns of the wide grid times inf would be NaN: that case takes the plain path
+    rng = np.random.default_rng(12)
+    x0 = rng.standard_normal((2, 2, 5, 5))
+    w0 = rng.standard_normal((3, 2, 2, 2))
+    w0[1, 0, 1, 1] = np.inf
+    g0 = np.zeros((2, 3, 4, 4))
+    g0[:, :, 1:3, 1:3] = 1.0
+    x = ndgrad.tensor(x0, requires_grad=True)
+    tx = torch.tensor(x0, requires_grad=True)
+    F.conv2d(x, ndgrad.tensor(w0)).backward(ndgrad.tensor(g0))
+    TF.conv2d(tx, torch.tensor(w0)).backward(torch.tensor(g0))
+    np.testing.assert_array_equal(x.grad.numpy(), tx.grad.numpy())
+
+
+def test_reused_work_arrays_never_overwrite_results_still_held():
+    # See Note [Scratch arrays]: the second call of the same shape must not reuse the first's
+    rng = np.random.default_rng(13)
+    w = ndgrad.tensor(rng.standard_normal((4, 2, 3, 3)).astype(np.float32), requires_grad=True)
+    xs = [ndgrad.tensor(rng.standard_normal((2, 2, 7, 7)).astype(np.float32)) for _ in range(3)]
+    ys = [F.conv2d(x, w) for x in xs]
+    ref = [y.detach().numpy().copy() for y in ys]
+    ys[0].sum().backward()
+    g0 = w.grad.numpy().copy()
+    ys[1].sum().backward()  # accumulates into w.grad
+    for y, r in zip(ys, ref):
+        np.testing.assert_array_equal(y.detach().numpy(), r)
+    tw = torch.tensor(w.detach().numpy(), requires_grad=True)
+    TF.conv2d(torch.tensor(xs[0].numpy()), tw).sum().backward()
+    np.testing.assert_allclose(g0, tw.grad.numpy(), rtol=1e-5, atol=1e-5)
+    del ys, ref
+    again = F.conv2d(xs[2], w)  # a freed work array may come back: the values are fresh
+    np.testing.assert_allclose(
+        again.detach().numpy(),
+        TF.conv2d(torch.tensor(xs[2].numpy()), tw).detach().numpy(),
+        rtol=1e-5,
+        atol=1e-5,
+    )
+
+
+@pytest.mark.parametrize("transposed", [False, True], ids=["conv", "transposed"])
+def test_an_empty_batch_gives_empty_input_and_zero_weight_gradients(transposed):
+    f, tf = (F.conv_transpose2d, TF.conv_transpose2d) if transposed else (F.conv2d, TF.conv2d)
+    x = ndgrad.zeros(0, 2, 5, 5, requires_grad=True)
+    w = ndgrad.ones(2, 2, 2, 2, requires_grad=True)
+    tx = torch.zeros(0, 2, 5, 5, requires_grad=True)
+    tw = torch.ones(2, 2, 2, 2, requires_grad=True)
+    f(x, w).sum().backward()
+    tf(tx, tw).sum().backward()
+    assert tuple(x.grad.shape) == tuple(tx.grad.shape)
+    np.testing.assert_array_equal(w.grad.numpy(), tw.grad.numpy())

@@ -354,3 +354,25 @@ def test_volumetric_grid_sample_and_affine_grid_equal_pytorch(padding_mode):
     tgrid = TF.affine_grid(tth, (2, 2, 3, 4, 5), align_corners=True)
     kw = {"padding_mode": padding_mode, "align_corners": True}
     _check(F.grid_sample(x, grid, **kw), TF.grid_sample(tx, tgrid, **kw), th, tth)
+
+
+@pytest.mark.parametrize("k", [2, 3, 4], ids=str)
+def test_max_pool_indices_with_many_ties_equal_pytorch(k):
+    # the tap of each maximum is computed arithmetically from "tap != max" flags
+    rng = np.random.default_rng(21)
+    a = rng.integers(0, 3, (2, 3, 12, 12)).astype(np.float32)
+    a[0, 0, 0, 1] = np.nan
+    a[1, 2, 5, 5] = np.nan
+    a[1, 2, 4, 4] = np.nan
+    x = ndgrad.tensor(a, requires_grad=True)
+    tx = torch.tensor(a, requires_grad=True)
+    out, idx = F.max_pool2d(x, k, stride=k - 1 if k > 2 else k, return_indices=True)
+    tout, tidx = TF.max_pool2d(tx, k, stride=k - 1 if k > 2 else k, return_indices=True)
+    np.testing.assert_array_equal(out.detach().numpy(), tout.detach().numpy())
+    np.testing.assert_array_equal(idx.numpy(), tidx.numpy())
+    g = rng.standard_normal(tuple(out.shape)).astype(np.float32)
+    out.backward(ndgrad.tensor(g))
+    tout.backward(torch.tensor(g))
+    np.testing.assert_allclose(x.grad.numpy(), tx.grad.numpy(), rtol=1e-6, atol=1e-6)
+    assert out.dtype == ndgrad.float32
+    assert x.grad.dtype == ndgrad.float32

@@ -29,6 +29,7 @@ from . import (  # noqa: F401  (registration)
     losses_margin,
     losses_prob,
     masked,
+    nn_attention,
     nn_misc,
     nn_norm,
     nn_ops,

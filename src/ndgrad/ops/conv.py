@@ -15,6 +15,9 @@ is a matmul of ``_im2col`` windows with the incoming gradient, so higher order c
 Windows are built without a loop over positions: on NumPy a strided view (``as_strided``); on
 other backends a stack of ``K`` strided slices per spatial dim (a loop over kernel taps only).
 ``_col2im`` adds the ``K`` tap slices back per dim (again a loop over taps, never positions).
+At stride 1 the transposed convolution (the input's gradient) adds whole flattened rows per tap
+(Note [Wide rows]).
+Argument parsing, PyTorch's errors, the NumPy reference and the samples live in conv_checks.py.
 
 Example:
     >>> import ndgrad
@@ -37,8 +40,23 @@ import numpy as np
 
 from .._core.grad_mode import is_grad_enabled
 from .._core.tensor import Tensor
-from .registry import EXPORTS, Sample, def_composite, def_op
-from .samples import rand
+from .conv_checks import (
+    _conv1d_samples,
+    _conv2d_samples,
+    _conv3d_samples,
+    _conv_check,
+    _conv_ref,
+    _conv_samples,
+    _conv_t1d_samples,
+    _conv_t2d_samples,
+    _conv_t3d_samples,
+    _conv_torch,
+    _fold_samples,
+    _unfold_samples,
+    ntuple,
+    out_size,
+)
+from .registry import EXPORTS, def_composite, def_op
 
 __all__ = [
     "conv1d",
@@ -54,34 +72,19 @@ __all__ = [
 
 
 # --------------------------------------------------------------------------------------------
-# Arguments.
-
-
-def ntuple(v: Any, n: int, name: str = "argument") -> tuple:
-    """``v`` (an int or a sequence of ``n`` ints) as a tuple of ``n`` ints."""
-    if isinstance(v, (int, np.integer)) and not isinstance(v, bool):
-        return (int(v),) * n
-    t = tuple(int(a) for a in v)
-    if len(t) == 1 and n > 1:
-        return t * n
-    if len(t) != n:
-        raise RuntimeError(f"expected {name} to be a single integer value or a list of {n} values")
-    return t
-
-
-def out_size(size: int, k: int, s: int, p: int, d: int, ceil: bool = False) -> int:
-    """Number of windows of ``k`` taps (dilation ``d``) at stride ``s`` over ``size + 2p``."""
-    span = size + 2 * p - d * (k - 1) - 1
-    if span < 0:
-        return 0
-    n = (span + (s - 1 if ceil else 0)) // s + 1
-    if ceil and (n - 1) * s >= size + p:  # the last window must start inside the input or pad
-        n -= 1
-    return n
-
-
-# --------------------------------------------------------------------------------------------
 # Raw windows (backend arrays): the forward code of the records below.
+
+# Note [Scratch arrays]
+# The convolution's large work arrays (columns, products, canvases) are fresh NumPy arrays each
+# call. Reusing them across calls would save page faults (measured: ~2000 per LeNet step, a few
+# ms), but deciding that an array is free again would rest on CPython's reference counts, which
+# CPython documents as unstable (STYLE.md, habit 14): an array may be reused only where the code
+# itself can prove that nothing else holds it. ``scratch`` is the one place to add such reuse.
+
+
+def scratch(tag: str, shape: tuple, dtype: Any) -> np.ndarray:
+    """An uninitialised NumPy array ``shape`` for the work ``tag``. See Note [Scratch arrays]."""
+    return np.empty(shape, dtype=dtype)
 
 
 def pad_raw(xp: Any, x: Any, padding: tuple, value: float = 0.0, extra: tuple = ()) -> Any:
@@ -170,7 +173,7 @@ def windows_copy(
     ls = tuple(out_size(n, k, s, 0, d) for n, k, s, d in zip(x.shape[2:], kernel, stride, dilation))
     n, c = x.shape[0], x.shape[1]
     if gemm:  # (C, K.., N, L..): each tap is a (C, N, L..) block
-        out = np.empty((c, *kernel, n, *ls), dtype=x.dtype)
+        out = scratch("cols", (c, *kernel, n, *ls), x.dtype)
         src = x.transpose(1, 0, *range(2, 2 + nsp))
         for t in np.ndindex(*kernel):
             out[(slice(None), *t)] = src[
@@ -216,6 +219,38 @@ def unwindows_raw(
     if gemm:
         out = xp.permute_dims(out, (1, 0, *range(2, 2 + nsp)))
     return out
+
+
+# Note [Wide rows]
+# At stride 1 on NumPy, the transposed convolution (the input's gradient of a convolution) works
+# on a "wide" grid: its input (L_1, .., L_n) is placed, zero filled, on (L_1, S_2, .., S_n) over
+# the output sizes S, i.e. every row as long as the output's. On that grid, kernel tap t lands
+# at flat output position p + off_t (off_t = sum_i t_i d_i place_i), so col2im is one
+# contiguous slice add per tap: long inner loops instead of one per row (measured: 2x faster
+# for LeNet's second layer). The zero columns add zeros (zeros times a non-finite weight would
+# give NaN: that case takes the plain path). The same trick for the forward's im2col measured
+# slower: its wide output, cut to L, leaves strided views that slow the ops after it.
+
+
+def _wide_plan(sp: tuple, kernel: tuple, dilation: tuple) -> tuple:
+    """(output sizes L, wide positions P, tap offsets) for a stride-1 window over sizes ``sp``."""
+    ls = tuple(n - d * (k - 1) for n, k, d in zip(sp, kernel, dilation))
+    place = [math.prod(sp[i + 1 :]) for i in range(len(sp))]
+    offs = [sum(ti * d * m for ti, d, m in zip(t, dilation, place)) for t in np.ndindex(*kernel)]
+    return ls, ls[0] * place[0], offs
+
+
+def wide_uncols(cols: np.ndarray, sp: tuple, kernel: tuple, dilation: tuple) -> np.ndarray:
+    """Wide-grid columns (C, prod(K), N, P) summed onto the canvas (C, N, *sp) (col2im at
+    stride 1, no padding). See Note [Wide rows]."""
+    c, n, p = cols.shape[0], cols.shape[2], cols.shape[3]
+    _, _, offs = _wide_plan(sp, kernel, dilation)
+    total = math.prod(sp)
+    canvas = scratch("canvas", (c, n, max(p + offs[-1], total)), cols.dtype)
+    canvas.fill(0)
+    for i, o in enumerate(offs):
+        canvas[:, :, o : o + p] += cols[:, i]
+    return np.reshape(canvas[:, :, :total], (c, n, *sp))
 
 
 # --------------------------------------------------------------------------------------------
@@ -338,14 +373,46 @@ def _conv_fwd(
     n, c = x.shape[0], x.shape[1]
     kernel = tuple(w.shape[2:])
     kp = math.prod(kernel)
-    if not transposed:
+    wide = xp is np and all(s == 1 for s in stride) and x.size > 0
+    if (
+        transposed
+        and wide
+        and not any(output_padding)
+        and np.isfinite(w).all()
+        and all(
+            m + d * (k - 1) - 2 * q > 0
+            for m, d, k, q in zip(x.shape[2:], dilation, kernel, padding)
+        )
+    ):  # See Note [Wide rows]
+        og = w.shape[1]
+        ls = tuple(x.shape[2:])
+        sp = tuple(m + d * (k - 1) for m, d, k in zip(ls, dilation, kernel))
+        xw = scratch("wide", (c, n, ls[0], *sp[1:]), x.dtype)
+        xw.fill(0)
+        xw[(Ellipsis, *(slice(m) for m in ls[1:]))] = x.transpose(1, 0, *range(2, 2 + nsp))
+        wm = np.reshape(w, (groups, c // groups, og * kp)).transpose(0, 2, 1)
+        xw = np.reshape(xw, (groups, c // groups, -1))
+        cols = scratch("tcols", (groups, og * kp, xw.shape[2]), x.dtype)
+        if groups == 1:  # a 2-D product, NumPy's fastest BLAS path
+            np.matmul(wm[0], xw[0], out=cols[0])
+        else:
+            np.matmul(wm, xw, out=cols)
+        cols = np.reshape(cols, (groups * og, kp, n, -1))
+        out = wide_uncols(cols, sp, kernel, dilation)
+        if any(padding):
+            out = out[(Ellipsis, *(slice(q, m - q) for q, m in zip(padding, sp)))]
+        out = out.transpose(1, 0, *range(2, 2 + nsp))
+        keep = False
+    elif not transposed:
         o = w.shape[0]
         cols = windows_copy(xp, x, kernel, dilation, padding, stride, gemm=True)
         ls = tuple(cols.shape[2 + nsp :])
         cols = xp.reshape(cols, (groups, (c // groups) * kp, n * math.prod(ls)))
         wm = xp.reshape(w, (groups, o // groups, (c // groups) * kp))
-        # one group: a 2-D product, NumPy's fastest BLAS path
-        out = xp.matmul(wm[0, ...], cols[0, ...]) if groups == 1 else xp.matmul(wm, cols)
+        if xp is np and groups == 1:  # a 2-D product, NumPy's fastest BLAS path
+            out = np.matmul(wm[0], cols[0], out=scratch("out", (o, cols.shape[2]), x.dtype))
+        else:
+            out = xp.matmul(wm, cols)
         out = xp.permute_dims(xp.reshape(out, (o, n, *ls)), (1, 0, *range(2, 2 + nsp)))
         keep = math.prod(cols.shape) <= _KEEP_COLUMNS and xp is np
     else:
@@ -422,11 +489,14 @@ def _conv_vjp_weight(gs: tuple, ans: Any, x: Any, w: Any, b: Any, **kw: Any) -> 
         cols = saved
     else:
         cols = _im2col(b, gemm=True, **win)
-        cols = cols.reshape(groups, -1, math.prod(cols.shape[1 + nsp :]))
+        # sizes spelled out, not -1: an empty batch has no elements to infer them from
+        ck = cols.shape[0] * math.prod(kernel) // groups
+        cols = cols.reshape(groups, ck, math.prod(cols.shape[1 + nsp :]))
     am = a.permute(*perm)
+    rest = a.shape[0] * math.prod(a.shape[2:])
     if groups == 1:  # 2-D products run on BLAS with the transpose as a flag (no copy)
-        return (am.reshape(a.shape[1], -1) @ cols[0].t()).reshape(w.shape)
-    am = am.reshape(groups, a.shape[1] // groups, -1)
+        return (am.reshape(a.shape[1], rest) @ cols[0].t()).reshape(w.shape)
+    am = am.reshape(groups, a.shape[1] // groups, rest)
     return (am @ cols.transpose(1, 2)).reshape(w.shape)
 
 
@@ -451,161 +521,9 @@ def _conv_jvp(tangents: tuple, ans: Any, x: Tensor, w: Tensor, b: Any, **kw: Any
     return out, None
 
 
-def _conv_check(x: Any, w: Any, b: Any, kw: dict, who: str = "convolution") -> None:
-    """PyTorch's errors for mismatched shapes (the raw arrays, before any work)."""
-    nsp = w.ndim - 2
-    stride, padding, dilation = kw["stride"], kw["padding"], kw["dilation"]
-    groups, transposed = kw["groups"], kw["transposed"]
-    if any(s <= 0 for s in stride):
-        raise RuntimeError("non-positive stride is not supported")
-    if any(p < 0 for p in padding):
-        raise RuntimeError("negative padding is not supported")
-    if any(d <= 0 for d in dilation):
-        raise RuntimeError("dilation should be greater than zero")
-    if groups <= 0:
-        raise RuntimeError("non-positive groups is not supported")
-    if x.dtype != w.dtype or (b is not None and b.dtype != w.dtype):
-        raise RuntimeError(
-            f"expected scalar type {_scalar(x)} but found {_scalar(w)}; hint: convert the "
-            "input and the weight to one dtype (x.float() or w.double())"
-        )
-    wshape = list(w.shape)
-    if not transposed:
-        if w.shape[0] % groups:
-            raise RuntimeError(
-                f"Given groups={groups}, expected weight to be divisible by {groups} at "
-                f"dimension 0, but got weight of size [{wshape}] instead"
-            )
-        if x.shape[1] != w.shape[1] * groups:
-            raise RuntimeError(
-                f"Given groups={groups}, weight of size {wshape}, expected input"
-                f"{list(x.shape)} to have {w.shape[1] * groups} channels, but got "
-                f"{x.shape[1]} channels instead"
-            )
-        ins = tuple(n + 2 * p for n, p in zip(x.shape[2:], padding))
-        ks = tuple(d * (k - 1) + 1 for k, d in zip(w.shape[2:], dilation))
-        if any(k > n for k, n in zip(ks, ins)):
-            raise RuntimeError(
-                f"Calculated padded input size per channel: ({' x '.join(map(str, ins))}). "
-                f"Kernel size: ({' x '.join(map(str, ks))}). Kernel size can't be greater than "
-                "actual input size"
-            )
-        outc = w.shape[0]
-    else:
-        if x.shape[1] != w.shape[0]:
-            raise RuntimeError(
-                f"Given transposed=1, weight of size {wshape}, expected input{list(x.shape)} "
-                f"to have {w.shape[0]} channels, but got {x.shape[1]} channels instead"
-            )
-        if w.shape[0] % groups:
-            raise RuntimeError(
-                f"Given groups={groups}, expected weight to be divisible by {groups} at "
-                f"dimension 0, but got weight of size [{wshape}] instead"
-            )
-        op = kw["output_padding"]
-        if any(a >= s and a >= d for a, s, d in zip(op, stride, dilation)):
-            raise RuntimeError(
-                "output padding must be smaller than either stride or dilation, but got "
-                f"output_padding {list(op)}, stride {list(stride)}, dilation {list(dilation)}"
-            )
-        outc = w.shape[1] * groups
-    if b is not None and (b.ndim != 1 or b.shape[0] != outc):
-        raise RuntimeError(
-            f"Given weight of size {wshape}, expected bias to be 1-dimensional with {outc} "
-            f"elements, but got bias of size {list(b.shape)} instead"
-        )
-    del nsp, who
-
-
-def _scalar(a: Any) -> str:
-    name = str(getattr(a.dtype, "name", a.dtype)).replace("float64", "Double")
-    return {"float32": "Float", "float16": "Half"}.get(name, name)
-
-
 def _conv_forward(xp: Any, x: Any, w: Any, b: Any, **kw: Any) -> Any:
     _conv_check(x, w, b, kw)
     return _conv_fwd(xp, x, w, b, **kw)
-
-
-def _conv_ref(x, w, b, stride, padding, dilation, transposed, output_padding, groups):
-    """Direct loops over kernel taps in NumPy (independent of the windows above)."""
-    nsp = x.ndim - 2
-    kernel = w.shape[2:]
-    if transposed:
-        # conv_transpose = adjoint: out[n, o, s*l + d*k - p] += x[n, c, l] * w[c, o, k]
-        ls = x.shape[2:]
-        size = [
-            (li - 1) * s - 2 * p + d * (k - 1) + op + 1
-            for li, s, p, d, k, op in zip(ls, stride, padding, dilation, kernel, output_padding)
-        ]
-        cg, og = x.shape[1] // groups, w.shape[1]
-        full = [n + 2 * p + max(s, d) * 2 for n, p, s, d in zip(size, padding, stride, dilation)]
-        out = np.zeros((x.shape[0], og * groups, *full))
-        for k in np.ndindex(*kernel):
-            for gi in range(groups):
-                xs = x[:, gi * cg : (gi + 1) * cg]
-                ws = w[(slice(gi * cg, (gi + 1) * cg), slice(None), *k)]
-                contrib = np.einsum("nc...,co->no...", xs, ws)
-                key = tuple(
-                    slice(ki * d, ki * d + (li - 1) * s + 1, s)
-                    for ki, d, s, li in zip(k, dilation, stride, ls)
-                )
-                out[(slice(None), slice(gi * og, (gi + 1) * og), *key)] += contrib
-        key = tuple(slice(p, p + n) for p, n in zip(padding, size))
-        out = out[(slice(None), slice(None), *key)]
-    else:
-        xpad = np.pad(x, [(0, 0), (0, 0)] + [(p, p) for p in padding])
-        ls = [
-            out_size(n, k, s, p, d)
-            for n, k, s, p, d in zip(x.shape[2:], kernel, stride, padding, dilation)
-        ]
-        og, cg = w.shape[0] // groups, w.shape[1]
-        out = np.zeros((x.shape[0], w.shape[0], *ls))
-        for k in np.ndindex(*kernel):
-            key = tuple(
-                slice(ki * d, ki * d + (li - 1) * s + 1, s)
-                for ki, d, s, li in zip(k, dilation, stride, ls)
-            )
-            for gi in range(groups):
-                xs = xpad[(slice(None), slice(gi * cg, (gi + 1) * cg), *key)]
-                ws = w[(slice(gi * og, (gi + 1) * og), slice(None), *k)]
-                out[:, gi * og : (gi + 1) * og] += np.einsum("nc...,oc->no...", xs, ws)
-    if b is not None:
-        out = out + b.reshape((-1,) + (1,) * nsp)
-    return out.astype(x.dtype)
-
-
-def _conv_samples(rng: np.random.Generator, dt: Any) -> list:
-    def s(x, w, b, stride=1, padding=0, dilation=1, tr=False, op=0, groups=1, name=""):
-        nsp = len(x) - 2
-        return Sample(
-            (
-                rand(rng, x, dt),
-                rand(rng, w, dt),
-                None if b is None else rand(rng, (b,), dt),
-                ntuple(stride, nsp),
-                ntuple(padding, nsp),
-                ntuple(dilation, nsp),
-                tr,
-                ntuple(op, nsp),
-                groups,
-            ),
-            name=name,
-        )
-
-    return [
-        s((2, 2, 4, 4), (3, 2, 2, 2), 3, name="2d"),
-        s((1, 2, 5), (2, 1, 3), None, 2, 1, 1, groups=2, name="1d stride groups"),
-        s((1, 1, 5, 4), (2, 1, 2, 2), 2, (2, 1), (1, 0), (1, 2), name="2d stride pad dil"),
-        s((1, 2, 3, 3), (2, 1, 2, 2), 1, 2, 1, 1, True, 1, name="transposed"),
-        s((1, 1, 3, 3, 3), (1, 1, 2, 2, 2), None, name="3d"),
-    ]
-
-
-def _conv_torch(*args: Any, **kw: Any) -> Any:
-    import torch
-
-    return torch.convolution(*args, **kw)
 
 
 _convolution = def_op(
@@ -765,118 +683,6 @@ def _conv_transposend(nsp: int) -> Any:
     return conv_t
 
 
-def _s(*args: Any, name: str = "", **kw: Any) -> Sample:
-    return Sample(tuple(args), kw, name=name)
-
-
-def _conv1d_samples(rng: np.random.Generator, dt: Any) -> list:
-    return [
-        _s(rand(rng, (2, 2, 5), dt), rand(rng, (3, 2, 2), dt), rand(rng, (3,), dt), name="bias"),
-        _s(
-            rand(rng, (2, 5), dt),
-            rand(rng, (2, 1, 2), dt),
-            None,
-            padding="same",
-            groups=2,
-            name="unbatched same even",
-        ),
-        _s(rand(rng, (1, 1, 6), dt), rand(rng, (1, 1, 2), dt), stride=2, dilation=2, padding=1),
-    ]
-
-
-def _conv2d_samples(rng: np.random.Generator, dt: Any) -> list:
-    return [
-        _s(
-            rand(rng, (1, 2, 4, 4), dt),
-            rand(rng, (2, 2, 2, 2), dt),
-            rand(rng, (2,), dt),
-            stride=2,
-            padding=1,
-            name="stride pad",
-        ),
-        _s(
-            rand(rng, (1, 2, 4, 3), dt),
-            rand(rng, (2, 1, 2, 2), dt),
-            padding="same",
-            groups=2,
-            dilation=(1, 2),
-            name="same groups",
-        ),
-        _s(
-            rand(rng, (2, 3, 3), dt), rand(rng, (1, 2, 3, 3), dt), padding="valid", name="unbatched"
-        ),
-    ]
-
-
-def _conv3d_samples(rng: np.random.Generator, dt: Any) -> list:
-    return [
-        _s(rand(rng, (1, 1, 3, 3, 3), dt), rand(rng, (2, 1, 2, 2, 2), dt), rand(rng, (2,), dt)),
-        _s(
-            rand(rng, (2, 3, 3, 3), dt),
-            rand(rng, (1, 2, 2, 1, 2), dt),
-            padding=(1, 0, 0),
-            stride=(2, 1, 1),
-            name="unbatched",
-        ),
-    ]
-
-
-def _conv_t1d_samples(rng: np.random.Generator, dt: Any) -> list:
-    return [
-        _s(
-            rand(rng, (2, 2, 3), dt),
-            rand(rng, (2, 3, 2), dt),
-            rand(rng, (3,), dt),
-            stride=2,
-            output_padding=1,
-        ),
-        _s(
-            rand(rng, (2, 3), dt),
-            rand(rng, (2, 1, 3), dt),
-            None,
-            1,
-            1,
-            0,
-            2,
-            2,
-            name="unbatched groups dilation",
-        ),
-    ]
-
-
-def _conv_t2d_samples(rng: np.random.Generator, dt: Any) -> list:
-    return [
-        _s(
-            rand(rng, (1, 2, 3, 2), dt),
-            rand(rng, (2, 2, 2, 2), dt),
-            rand(rng, (4,), dt),
-            stride=(2, 1),
-            padding=(1, 0),
-            groups=2,
-            name="stride pad groups",
-        ),
-        _s(
-            rand(rng, (1, 1, 2, 2), dt),
-            rand(rng, (1, 1, 2, 2), dt),
-            stride=3,
-            output_padding=1,
-            dilation=2,
-            name="output_padding",
-        ),
-    ]
-
-
-def _conv_t3d_samples(rng: np.random.Generator, dt: Any) -> list:
-    return [
-        _s(
-            rand(rng, (1, 1, 2, 2, 2), dt),
-            rand(rng, (1, 2, 2, 2, 2), dt),
-            rand(rng, (2,), dt),
-            stride=(1, 2, 1),
-        ),
-    ]
-
-
 for _n, _make, _samples in (
     (1, _convnd, _conv1d_samples),
     (2, _convnd, _conv2d_samples),
@@ -986,28 +792,6 @@ def fold(
         )
     out = _col2im(x, output_size=size, flat=True, **kw)
     return out.squeeze(0) if unbatched else out
-
-
-def _unfold_samples(rng: np.random.Generator, dt: Any) -> list:
-    return [
-        _s(rand(rng, (2, 2, 3, 4), dt), 2, name="plain"),
-        _s(
-            rand(rng, (1, 4, 4), dt),
-            (2, 3),
-            dilation=(1, 1),
-            padding=1,
-            stride=(2, 1),
-            name="unbatched pad stride",
-        ),
-        _s(rand(rng, (1, 1, 5, 5), dt), 2, dilation=2, stride=2, name="dilation"),
-    ]
-
-
-def _fold_samples(rng: np.random.Generator, dt: Any) -> list:
-    return [
-        _s(rand(rng, (2, 4, 6), dt), (3, 4), 2, name="overlap"),
-        _s(rand(rng, (6, 4), dt), (3, 3), (2, 3), padding=1, stride=2, name="unbatched"),
-    ]
 
 
 unfold = def_composite("nn.functional.unfold", unfold, samples=_unfold_samples)

@@ -147,10 +147,18 @@ def _max_pool_fwd(
     # spatial index: sum_i (l_i s_i - p_i + t_i d_i) * (row-major place of dim i), i.e. a
     # per-tap offset plus a per-window base
     tdt = xp.int8 if len(taps) < 128 else xp.int32
-    tap = xp.zeros(vals.shape, dtype=tdt)
-    for i in range(len(taps) - 1, 0, -1):  # the first tap equal to the max wins (tap 0 last)
-        tap = xp.where(v[taps[i]] == vals, xp.asarray(i, dtype=tdt), tap)
-    tap = xp.where(v[taps[0]] == vals, xp.asarray(0, dtype=tdt), tap)
+    if len(taps) == 1:
+        tap = xp.zeros(vals.shape, dtype=tdt)
+    else:  # the first tap equal to the max wins: tap = ne_0 * (1 + ne_1 * (1 + ...)) with
+        # ne_i = (tap i != max), in small integers (cheaper than one ``where`` per tap)
+        tap = xp.astype(v[taps[-2]] != vals, tdt)
+        for i in range(len(taps) - 3, -1, -1):
+            ne = xp.astype(v[taps[i]] != vals, tdt)
+            if xp is np:  # in place: no new temporaries
+                tap += 1
+                tap *= ne
+            else:
+                tap = (tap + 1) * ne
     nan = xp.isnan(vals)
     if bool(xp.any(nan)):
         for i, t in enumerate(taps):
