@@ -20,7 +20,6 @@ of the branch that the backward formula's comparison selects.
 
 from __future__ import annotations
 
-import dataclasses
 import math
 from typing import Any
 
@@ -40,6 +39,7 @@ from .registry import (
     apply_inplace,
     def_composite,
     def_op,
+    def_twin,
     to_tensor,
 )
 from .samples import rand
@@ -121,10 +121,10 @@ def _public(op: OpDef, fn: Any) -> Any:
 
 
 def _twin(op: OpDef, backward_name: str) -> OpDef:
-    """The record of an in-place form whose PyTorch node has another name (``EluBackward1``)."""
-    twin = dataclasses.replace(op, name=f"_inplace.{op.name[len(_F) :]}", samples=None)
-    twin.backward_name = backward_name
-    TABLE[twin.name] = twin
+    """The record of an in-place form whose PyTorch node has another name (``EluBackward1``);
+    its samples are the out-of-place record's, run through the in-place path by the hand tests."""
+    twin = def_twin(op.name, f"_inplace.{op.name[len(_F) :]}", backward_name, samples=None)
+    twin.api = ""  # a helper of the in-place form, not a public entry of docs/ops.md
     return twin
 
 
