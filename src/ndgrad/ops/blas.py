@@ -5,7 +5,8 @@
 (``x.addmm_(a, b)``). With ``beta == 0`` the input is ignored, NaN included, as in PyTorch.
 
 Rules: d/dinput = beta g (summed back to input's shape by the engine); d/da and d/db are the
-product's rules scaled by alpha (d(a @ b)/da = g @ b^T, d/db = a^T @ g).
+product's rules scaled by alpha (d(a @ b)/da = g @ b^T, d/db = a^T @ g; b^H, a^H and conj(alpha)
+for complex: See Note [Complex gradients] in elementwise.py).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from typing import Any
 import numpy as np
 
 from .._core.tensor import Tensor
+from .elementwise import _cj
 from .registry import EXPORTS, Sample, def_op
 from .samples import rand
 
@@ -28,32 +30,37 @@ def _scale(t: Tensor, s: Any) -> Tensor:
     return t if s == 1 else t * s
 
 
+def _scale_cj(t: Tensor, s: Any) -> Tensor:
+    """``t * conj(s)``: a vjp's scaling by beta or alpha (See Note [Complex gradients])."""
+    return t if s == 1 else t * _cj(s)
+
+
 # Each shape: the forward product on arrays, the two rules of the product, the ndims of a and b.
 def _mm_rules() -> tuple:
     return (
-        lambda g, a, b: _matmul(g, b.mT),
-        lambda g, a, b: _matmul(a.mT, g),
+        lambda g, a, b: _matmul(g, _cj(b.mT)),
+        lambda g, a, b: _matmul(_cj(a.mT), g),
     )
 
 
 def _mv_rules() -> tuple:
     return (
-        lambda g, a, b: _matmul(g.unsqueeze(-1), b.unsqueeze(0)),
-        lambda g, a, b: _matmul(a.mT, g),
+        lambda g, a, b: _matmul(g.unsqueeze(-1), _cj(b.unsqueeze(0))),
+        lambda g, a, b: _matmul(_cj(a.mT), g),
     )
 
 
 def _r_rules() -> tuple:
     return (
-        lambda g, a, b: _matmul(g, b),
-        lambda g, a, b: _matmul(g.mT, a),
+        lambda g, a, b: _matmul(g, _cj(b)),
+        lambda g, a, b: _matmul(g.mT, _cj(a)),
     )
 
 
 def _addbmm_rules() -> tuple:
     return (
-        lambda g, a, b: _matmul(g, b.mT),  # g (n, p) broadcasts over the batch
-        lambda g, a, b: _matmul(a.mT, g),
+        lambda g, a, b: _matmul(g, _cj(b.mT)),  # g (n, p) broadcasts over the batch
+        lambda g, a, b: _matmul(_cj(a.mT), g),
     )
 
 
@@ -133,15 +140,16 @@ def _def_blas(name: str, samples: Callable[..., list], doc: str) -> Callable[...
         name,
         forward=forward,
         vjp=(
-            lambda g, ans, x, a, b, *, beta=1, alpha=1: _scale(g, beta),
-            lambda g, ans, x, a, b, *, beta=1, alpha=1: _scale(ra(g, a, b), alpha),
-            lambda g, ans, x, a, b, *, beta=1, alpha=1: _scale(rb(g, a, b), alpha),
+            lambda g, ans, x, a, b, *, beta=1, alpha=1: _scale_cj(g, beta),
+            lambda g, ans, x, a, b, *, beta=1, alpha=1: _scale_cj(ra(g, a, b), alpha),
+            lambda g, ans, x, a, b, *, beta=1, alpha=1: _scale_cj(rb(g, a, b), alpha),
         ),
         jvp=_product_jvp(name),
         inputs=("input", an, bn),
         params=(("beta", 1), ("alpha", 1)),
         save_for=((), (2,), (1,)),
         inplace=True,
+        complex=True,  # the rules conjugate the other factor and the scalars (a @ b)^H
         samples=samples,
         ref=lambda x, a, b, beta=1, alpha=1: beta * x + alpha * _np_product(name, a, b),
         doc=doc,

@@ -14,6 +14,7 @@ import numpy as np
 
 from .._core import dtypes as _dt
 from .._core.tensor import Tensor
+from .elementwise import _cj
 from .reduction import (
     _axes,
     _cast,
@@ -35,8 +36,12 @@ def _lse_fwd(xp: Any, x: Any, *, dim: Any = None, keepdim: bool = False) -> Any:
     axes = _axes(dim, x.ndim)
     if any(x.shape[d] == 0 for d in axes or ()):  # empty sums: log(0) = -inf
         return xp.log(xp.sum(xp.exp(x), axis=axes, keepdims=keepdim))
-    m = xp.max(x, axis=axes, keepdims=True)
+    # complex: the largest real part is subtracted (a real shift), as PyTorch does
+    cplx = xp.isdtype(x.dtype, "complex floating")
+    m = xp.max(xp.real(x) if cplx else x, axis=axes, keepdims=True)
     m = xp.where(xp.isinf(m), xp.zeros_like(m), m)  # as PyTorch: all -inf (or an inf) slices
+    if cplx:
+        m = xp.astype(m, x.dtype)
     out = xp.log(xp.sum(xp.exp(x - m), axis=axes, keepdims=True)) + m
     if not keepdim and axes:
         out = xp.squeeze(out, axis=axes)
@@ -50,7 +55,8 @@ def _lse_partial(ans: Tensor, x: Tensor, dim: Any, keepdim: bool) -> Tensor:
 def _lse_vjp(
     g: Tensor, ans: Tensor, x: Tensor, *, dim: Any = None, keepdim: bool = False
 ) -> Tensor:
-    return expand_back(g, x.shape, dim, keepdim) * _lse_partial(ans, x, dim, keepdim)
+    # complex: g * conj(softmax) (See Note [Complex gradients] in elementwise.py)
+    return expand_back(g, x.shape, dim, keepdim) * _cj(_lse_partial(ans, x, dim, keepdim))
 
 
 def _lse_jvp(
@@ -75,6 +81,7 @@ logsumexp = def_op(
     params=(("dim", None), ("keepdim", False)),
     save="both",
     promote="float",
+    complex=True,
     samples=lambda rng, dt: [
         Sample((rand(rng, (4,), dt),), {"dim": 0}),
         Sample((rand(rng, (2, 3), dt),), {"dim": 1}),

@@ -33,7 +33,7 @@ from .reduction import (
     expand_back,
     sum,  # noqa: A004 - the reduction op (PyTorch's name), as in reduction.py
 )
-from .registry import Sample, attach_method, def_composite, def_op
+from .registry import EXPORTS, Sample, attach_method, def_composite, def_op
 from .samples import distinct, rand
 
 _inf = math.inf
@@ -92,12 +92,15 @@ def _norm_fwd(
 def _norm_partial(ans: Tensor, x: Tensor, p: Any, dim: Any, keepdim: bool) -> Tensor:
     """d ||x||_p / d x_i, as PyTorch's norm_backward (0 wherever the norm is 0)."""
     from . import unary as _un
+    from .elementwise import _sgn
 
+    # complex: sgn(x) = x / |x| in place of sign(x): d|x| in PyTorch's convention
+    sign = _sgn if x.is_complex() else _un.sign
     q = _p_value(p)
     if q == 0:  # a count: zero gradient
         return x * 0.0
     if q == 1:
-        return _un.sign(x)
+        return sign(x)
     n = expand_back(ans, x.shape, dim, keepdim)
     n_zero = _eq(n, 0.0)
     if q == 2:
@@ -106,14 +109,14 @@ def _norm_partial(ans: Tensor, x: Tensor, p: Any, dim: Any, keepdim: bool) -> Te
     if math.isinf(q):  # like amax(|x|): split evenly among ties
         mask = _ties(ax, n)
         count = sum(mask.to(x.dtype), dim, True)
-        return _un.sign(x) * _where(mask, 1.0 / count, 0.0)
+        return sign(x) * _where(mask, 1.0 / count, 0.0)
     if q < 1:
         x_zero = _eq(x, 0.0)
         scaled = _where(x_zero, 0.0, _safe(ax, x_zero) ** (q - 1))
-        return _un.sign(x) * scaled * n ** (1 - q)
+        return sign(x) * scaled * n ** (1 - q)
     scale = _where(n_zero, 0.0, 1.0 / _safe(n, n_zero) ** (q - 1))
     if q < 2:
-        return _un.sign(x) * ax ** (q - 1) * scale
+        return sign(x) * ax ** (q - 1) * scale
     return x * ax ** (q - 2) * scale
 
 
@@ -140,7 +143,10 @@ def _norm_jvp(
     keepdim: bool = False,
     dtype: Any = None,
 ) -> Tensor:
-    return _contract(_norm_partial(ans, x, p, dim, keepdim), tangents[0], dim, keepdim)
+    d = _norm_partial(ans, x, p, dim, keepdim)
+    if d.is_complex():  # the real norm moves by Re(conj(partial) t)
+        return EXPORTS["real"](_contract(EXPORTS["conj"](d), tangents[0], dim, keepdim))
+    return _contract(d, tangents[0], dim, keepdim)
 
 
 def _norm_samples(rng: np.random.Generator, dtype: Any) -> list:
@@ -184,6 +190,7 @@ norm = def_op(
     jvp=_norm_jvp,
     params=(("p", "fro"), ("dim", None), ("keepdim", False), ("dtype", None)),
     save="both",
+    complex=True,  # real output; the partials use sgn(x) = x / |x| for complex x
     backward_name="LinalgVectorNormBackward0",
     samples=_norm_samples,
     ref=_norm_ref,

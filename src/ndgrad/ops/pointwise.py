@@ -209,8 +209,8 @@ addcmul = def_op(
     forward=lambda xp, x, t1, t2, *, value=1: x + value * (t1 * t2),
     vjp=(
         lambda g, ans, x, t1, t2, *, value=1: g,
-        lambda g, ans, x, t1, t2, *, value=1: g * t2 * value,
-        lambda g, ans, x, t1, t2, *, value=1: g * t1 * value,
+        lambda g, ans, x, t1, t2, *, value=1: g * _cj(t2 * value),
+        lambda g, ans, x, t1, t2, *, value=1: g * _cj(t1 * value),
     ),
     jvp=lambda ts, ans, x, t1, t2, *, value=1: _sum_terms(
         ts[0],
@@ -222,6 +222,7 @@ addcmul = def_op(
     save_for=((), (2,), (1,)),
     promote="binary",
     inplace=True,
+    complex=True,
     samples=_addc_samples(-2.0),
     ref=lambda x, t1, t2, value=1: x + value * t1 * t2,
     doc="input + value * tensor1 * tensor2. d/dt1 = value t2, d/dt2 = value t1.",
@@ -232,8 +233,8 @@ addcdiv = def_op(
     forward=lambda xp, x, t1, t2, *, value=1: x + value * (t1 / t2),
     vjp=(
         lambda g, ans, x, t1, t2, *, value=1: g,
-        lambda g, ans, x, t1, t2, *, value=1: g * value / t2,
-        lambda g, ans, x, t1, t2, *, value=1: -g * value * t1 / (t2 * t2),
+        lambda g, ans, x, t1, t2, *, value=1: g * _cj(value / t2),
+        lambda g, ans, x, t1, t2, *, value=1: -g * _cj(value * t1 / (t2 * t2)),
     ),
     jvp=lambda ts, ans, x, t1, t2, *, value=1: _sum_terms(
         ts[0],
@@ -245,6 +246,7 @@ addcdiv = def_op(
     save_for=((), (2,), (1, 2)),
     promote="binary",
     inplace=True,
+    complex=True,
     samples=_addc_samples(0.5),
     ref=lambda x, t1, t2, value=1: x + value * t1 / t2,
     doc="input + value * tensor1 / tensor2. d/dt1 = value / t2, d/dt2 = -value t1 / t2^2.",

@@ -621,7 +621,9 @@ def _var_fwd(
         )
     m = xp.mean(x, axis=axes, keepdims=True)
     d = x - m
-    s = xp.sum(d * d, axis=axes, keepdims=keepdim)
+    # complex: |x - mean|^2, a real variance (as PyTorch)
+    dd = xp.real(d * xp.conj(d)) if xp.isdtype(d.dtype, "complex floating") else d * d
+    s = xp.sum(dd, axis=axes, keepdims=keepdim)
     dof = builtins.max(_count(tuple(x.shape), dim) - correction, 0)
     if dof == 0:  # PyTorch: 0/0 = nan, s/0 = inf (with a warning)
         return s * _inf if xp is np else s / xp.asarray(0.0, dtype=s.dtype)
@@ -657,7 +659,10 @@ def _var_jvp(
     correction: Any = 1,
     keepdim: bool = False,
 ) -> Tensor:
-    return _contract(_var_partial(x, dim, correction), tangents[0], dim, keepdim)
+    p, t = _var_partial(x, dim, correction), tangents[0]
+    if p.is_complex():  # the real output moves by Re(conj(partial) t)
+        return EXPORTS["real"](_contract(EXPORTS["conj"](p), t, dim, keepdim))
+    return _contract(p, t, dim, keepdim)
 
 
 def _std_scale(t: Tensor, ans: Tensor) -> Tensor:
@@ -722,6 +727,7 @@ _var = def_op(
     params=_VAR_PARAMS,
     save=(0,),
     method=False,
+    complex=True,  # real output; d/dx_i = 2 (x_i - mean) / (n - correction) in PyTorch's sense
     samples=_var_samples,
     ref=_var_ref,
     doc="Variance over ``dim`` with ``correction`` (1: Bessel). d/dx_i = 2 (x_i - mean) / "
@@ -736,6 +742,7 @@ _std = def_op(
     params=_VAR_PARAMS,
     save="both",
     method=False,
+    complex=True,
     samples=_var_samples,
     ref=_std_ref,
     doc="Standard deviation, sqrt(var). d/dx_i = (x_i - mean) / ((n - correction) std); 0 where "

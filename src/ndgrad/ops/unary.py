@@ -13,6 +13,7 @@ from .elementwise import (
     _avoiding,
     _cj,
     _is_complex,
+    _real_pair,
     _sgn,
     _sigmoid_backward,
     _unary_away,
@@ -170,12 +171,13 @@ acos = def_op(
 atan = def_op(
     "atan",
     forward=lambda xp, x: xp.atan(x),
-    vjp=lambda g, ans, x: g / (1 + x * x),
+    vjp=lambda g, ans, x: g / _cj(1 + x * x),
     jvp="elementwise",
     promote="float",
     inplace=True,
     samples=unary(low=-3.0, high=3.0),
     ref=np.arctan,
+    complex=True,
     doc="Inverse tangent. d/dx atan x = 1/(1 + x^2).",
 )
 
@@ -245,18 +247,27 @@ cosh = def_op(
 
 def _sigmoid_fwd(xp: Any, x: Any) -> Any:
     # exp of -|x| only, so no overflow for large |x| of either sign.
+    if xp.isdtype(x.dtype, "complex floating"):  # no sign to split on: 1/(1 + e^-z), as PyTorch
+        return 1 / (1 + xp.exp(-x))
     e = xp.exp(-xp.abs(x))
     return xp.where(x >= 0, 1 / (1 + e), e / (1 + e))
+
+
+def _sigmoid_vjp(g: Tensor, ans: Tensor, x: Any) -> Tensor:
+    if _real_pair(g, ans):
+        return _sigmoid_backward(g, ans)  # one op, as PyTorch's sigmoid_backward
+    return g * _cj(ans * (1 - ans))
 
 
 sigmoid = def_op(
     "sigmoid",
     forward=_sigmoid_fwd,
-    vjp=lambda g, ans, x: _sigmoid_backward(g, ans),  # one op, as PyTorch's sigmoid_backward
+    vjp=_sigmoid_vjp,
     jvp="elementwise",
     save="ans",
     promote="float",
     inplace=True,
+    complex=True,
     samples=unary(low=-4.0, high=4.0),
     ref=lambda x: 1 / (1 + np.exp(-x)),
     doc="Logistic function 1/(1 + e^-x). d/dx sigmoid x = sigmoid x (1 - sigmoid x).",
