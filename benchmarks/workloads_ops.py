@@ -14,6 +14,16 @@ from numpy.lib.stride_tricks import sliding_window_view
 
 from workloads import F32, Contender, Workload, _leaves, _take_grads, _training, peer
 
+
+def _factories(numpy_: Any, eager: Any) -> dict:
+    """The contenders of a workload written once for ndgrad and PyTorch (``eager(lib)``)."""
+    return {
+        "numpy": numpy_,
+        "ndgrad": lambda: eager(__import__("ndgrad")),
+        "torch": lambda: eager(peer("torch")),
+    }
+
+
 # ---------------------------------------------------------------------- 7. LeNet-like CNN step
 CNN_BATCH = 64
 
@@ -156,11 +166,7 @@ def cnn(rounds: int) -> Workload:
         unit="ms",
         per_call=1e3,
         rounds=rounds,
-        factories={
-            "numpy": numpy_,
-            "ndgrad": lambda: eager(__import__("ndgrad")),
-            "torch": lambda: eager(peer("torch")),
-        },
+        factories=_factories(numpy_, eager),
         rtol=1e-3,
     )
 
@@ -209,11 +215,7 @@ def solve_slogdet(rounds: int, batch: int = 64, n: int = 100) -> Workload:
         unit="ms",
         per_call=1e3,
         rounds=rounds,
-        factories={
-            "numpy": numpy_,
-            "ndgrad": lambda: eager(__import__("ndgrad")),
-            "torch": lambda: eager(peer("torch")),
-        },
+        factories=_factories(numpy_, eager),
     )
 
 
@@ -253,10 +255,6 @@ def cross_entropy(rounds: int, n: int = 4096, c: int = 1000) -> Workload:
         unit="ms",
         per_call=1e3,
         rounds=rounds,
-        factories={
-            "numpy": numpy_,
-            "ndgrad": lambda: eager(__import__("ndgrad")),
-            "torch": lambda: eager(peer("torch")),
-        },
+        factories=_factories(numpy_, eager),
         rtol=1e-3,
     )
