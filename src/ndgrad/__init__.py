@@ -13,6 +13,11 @@ from __future__ import annotations
 
 import builtins
 
+from ._core.anomaly import (
+    is_anomaly_check_nan_enabled,
+    is_anomaly_enabled,
+    set_anomaly_enabled,
+)
 from ._core.dtypes import bool_ as bool  # noqa: A004 - PyTorch's name
 from ._core.dtypes import (
     complex64,
@@ -98,8 +103,10 @@ from .ops import EXPORTS as _EXPORTS
 
 globals().update(_EXPORTS)
 
-from . import autograd, cuda, fft, linalg, nn, optim, special  # noqa: E402
+from . import autograd, cuda, fft, func, linalg, nn, optim, special  # noqa: E402
 from .ops.reduction import return_types  # noqa: E402
+
+vmap = func.vmap  # PyTorch's torch.vmap
 
 half = float16
 float = float32  # noqa: A001 - PyTorch's alias
@@ -171,6 +178,9 @@ __all__ = [
     "is_inference_mode_enabled",
     "no_grad",
     "set_grad_enabled",
+    "is_anomaly_enabled",
+    "is_anomaly_check_nan_enabled",
+    "set_anomaly_enabled",
     "Size",
     "Tensor",
     "device",

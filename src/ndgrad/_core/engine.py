@@ -26,6 +26,8 @@ from typing import Any
 import numpy as np
 
 from .. import _backend
+from . import anomaly as _anomaly
+from .forward_ad import copy_tangents as _copy_tangents
 from .grad_mode import _GRAD
 from .node import FREED, OPS, Node, Output
 from .op_node import NONES, as_tensor, fit, output_version_error, unpack_inputs
@@ -257,6 +259,9 @@ def _run(
     captured: dict = {}
     get = buffers.get
     token = _GRAD.set(True if create_graph else 0)
+    anomaly = _anomaly.ACTIVE[0] and _anomaly.is_anomaly_enabled()  # See Note [Anomaly mode ...]
+    atoken = _anomaly.enter_backward(None) if anomaly else None
+    v = None
     try:
         carry = None  # the next node when it is the only one pending: no heap round trip
         while heap or carry is not None:
@@ -268,8 +273,13 @@ def _run(
             else:
                 v = carry
                 carry = None
+            if anomaly:
+                _anomaly.enter_backward(v)
             if type(v) is not Node:  # a node of several outputs, or a custom Function's
                 res = _run_multi(v, buffers, owned, need, stop, capture, captured, create_graph)
+                if anomaly:
+                    for k, r in enumerate(res):
+                        _anomaly.check_nan(v, k, r)
                 pending.discard(v)
                 for e, r in zip(v.next, res):
                     if r is not None and e is not None and (need is None or e in need):
@@ -310,6 +320,9 @@ def _run(
                     if avc is not None and avc[0]:
                         raise output_version_error(v, 0, v.ans.shape, avc[0])
                     ans = make(v.ans, create_graph, v if create_graph else None)
+                    x = v.x
+                    if x is not None and x.ans_tan is not None:
+                        _copy_tangents(ans, x.ans_tan[0])  # Note [Tangents of saved outputs]
             pos = v.pos
             if pos >= 0:  # one input takes a gradient: ``next`` is its edge
                 e = v.next
@@ -323,6 +336,8 @@ def _run(
                         r = rule(g, ans, *args, **params) if params else rule(g, ans, *args)
                         if r is not None and type(r) is not Tensor:
                             r = as_tensor(r)
+                    if anomaly:
+                        _anomaly.check_nan(v, pos, r)
                     if r is not None:
                         prev = get(e)
                         if prev is None:
@@ -355,6 +370,8 @@ def _run(
                             r = rule(g, ans, *args)
                             if r is not None and type(r) is not Tensor:
                                 r = as_tensor(r)
+                        if anomaly:
+                            _anomaly.check_nan(v, i, r)
                         if r is not None:
                             prev = get(e)
                             if prev is None:
@@ -384,8 +401,14 @@ def _run(
                 if ext is not None and ext.post_hooks:
                     for h in list(ext.post_hooks):
                         h(v)
+    except Exception as exc:
+        if anomaly and v is not None and not isinstance(v, Tensor):
+            _anomaly.annotate(exc, v)
+        raise
     finally:
         _GRAD.reset(token)
+        if atoken is not None:
+            _anomaly.exit_backward(atoken)
     return captured
 
 

@@ -56,11 +56,14 @@ class RemovableHandle:
 class _NodeExt:
     """Rarely used per-node state: tensor hooks of the output and the retain_grad reference."""
 
-    __slots__ = ("hooks", "retain")
+    __slots__ = ("hooks", "retain", "ans_tan")
 
     def __init__(self) -> None:
         self.hooks: list | None = None
         self.retain: Any = None
+        # The forward-mode tangents of the saved outputs (tensors holding them), so a rule that
+        # reads its output sees them too: the jvp of a vjp (See Note [Tangents of saved outputs]).
+        self.ans_tan: Any = None
 
 
 _SEQ = itertools.count()

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from . import forward_ad as _fw
 from .node import FREED, OPS, MultiNode, Node, Output, ShapeOnly
 from .tensor import Tensor, _version_of, make
 
@@ -58,6 +59,9 @@ def unpack(v: Node, g: Tensor, create_graph: bool) -> tuple:
         if avc is not None and avc[0]:
             raise output_version_error(v, 0, v.ans.shape, avc[0])
         ans = make(v.ans, create_graph, v if create_graph else None)
+        x = v.x
+        if x is not None and x.ans_tan is not None:  # See Note [Tangents of saved outputs]
+            _fw.copy_tangents(ans, x.ans_tan[0])
     return args, ans
 
 
@@ -253,6 +257,11 @@ class OpNode(MultiNode):
                     outs.append(make(a, True, Output(self, k)))
                 else:
                     outs.append(make(a))
+            x = self.x
+            if x is not None and x.ans_tan is not None:  # See Note [Tangents of saved outputs]
+                for o, gh in zip(outs, x.ans_tan):
+                    if o is not None and gh is not None:
+                        _fw.copy_tangents(o, gh)
             ans = tuple(outs)
         if op.materialize_grads:
             grads = [g if g is not None else _zeros(first, m) for g, m in zip(grads, self.ometa)]

@@ -11,8 +11,10 @@ from .._core.grad_mode import (
     set_grad_enabled,
 )
 from .._core.legacy import Variable
-from . import forward_ad
+from . import anomaly_mode, forward_ad
+from .anomaly_mode import detect_anomaly, set_detect_anomaly
 from .function import Function, FunctionCtx, InplaceFunction, once_differentiable
+from .gradcheck import GradcheckError, gradcheck, gradgradcheck
 
 __all__ = [
     "backward",
@@ -28,4 +30,10 @@ __all__ = [
     "FunctionCtx",
     "InplaceFunction",
     "once_differentiable",
+    "gradcheck",
+    "gradgradcheck",
+    "GradcheckError",
+    "anomaly_mode",
+    "detect_anomaly",
+    "set_detect_anomaly",
 ]

@@ -37,6 +37,7 @@ from collections.abc import Callable
 from typing import Any
 
 from .. import _backend
+from .._core import anomaly as _anomaly
 from .._core import forward_ad as _fw
 from .._core.grad_mode import _GRAD, grad_enabled
 from .._core.node import MultiNode, Output
@@ -338,6 +339,8 @@ def _apply(cls: type, args: tuple) -> Any:
             (o._data.shape, o._data.dtype) if isinstance(o, Tensor) else None for o in outs
         )
         ctx._node_ref = weakref.ref(node)
+        if _anomaly.ACTIVE[0]:  # the forward traceback: See Note [Anomaly mode ...]
+            _anomaly.on_record(node, [o._data if isinstance(o, Tensor) else None for o in outs])
         for k, o in enumerate(outs):
             if not isinstance(o, Tensor) or id(o) in ctx._non_diff:
                 continue

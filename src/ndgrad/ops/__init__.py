@@ -53,6 +53,7 @@ from .registry import EXPORTS, TABLE, OpDef, Sample, def_composite, def_op
 
 # isort: off
 from . import _bind  # noqa: F401  last: binds what _core needs (See OpsInterface), adds out=
+from . import batching  # noqa: F401  vmap's rules (after every record exists)
 # isort: on
 
 __all__ = ["EXPORTS", "TABLE", "OpDef", "Sample", "def_composite", "def_op"]

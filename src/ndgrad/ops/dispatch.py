@@ -14,21 +14,26 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from .. import _backend
+from .._core import anomaly as _anomaly
 from .._core import dtypes as _dt
 from .._core import forward_ad as _fw
+from .._core.batched import VMAP as _VMAP
 from .._core.grad_mode import _GRAD, _INFERENCE
-from .._core.node import Node, Output, next_seq
+from .._core.node import Node, Output, _NodeExt, next_seq
 from .._core.tensor import Tensor, make
 from .out import write_out
 
 _new = object.__new__
 _next_seq = next_seq
+_ANOMALY = _anomaly.ACTIVE
 
 if TYPE_CHECKING:
     from .registry import OpDef
 
 _EMPTY: dict = {}
 _grad_enabled = _GRAD.get
+# vmap: the number of open levels, and the handlers of ops/batching.py (See Note [Batched tensors]).
+BATCH_HOOKS: list = [None, None]
 _ndarray = np.ndarray
 _PY_SCALARS = (int, float, bool, complex)
 
@@ -157,6 +162,8 @@ def record(
     else:
         node.ans = None
         node.ans_vc = None
+    if _ANOMALY[0]:  # See Note [Anomaly mode costs nothing when off] in _core/anomaly.py
+        _anomaly.on_record(node, (res._data,))
     return node
 
 
@@ -186,6 +193,30 @@ def finish(
         res._base = src._base if src._base is not None else src
     if _fw.ACTIVE[0]:
         _fw.propagate(op, res, args, tensors, params)
+        if op.save_ans and res._ext is not None:
+            keep_ans_tangents(res._node, (res,))
+
+
+def keep_ans_tangents(node: Any, outs: Sequence[Any]) -> None:
+    """Note [Tangents of saved outputs]: a node keeps its outputs as bare arrays, so the rule of
+    ``exp`` (``g * ans``) would read ``ans`` without the tangent forward mode gave the output.
+    When outputs carry tangents, the node keeps stand-ins holding them (not the outputs: no
+    cycle), and ``unpack`` gives the rule's ``ans`` those tangents: the jvp of a vjp is right."""
+    v = node.node if isinstance(node, Output) else node
+    if v is None or not hasattr(v, "x"):
+        return
+    ghosts = []
+    for r in outs:
+        if r is None or r._ext is None:
+            ghosts.append(None)
+            continue
+        gh = make(r._data)
+        _fw.copy_tangents(gh, r)
+        ghosts.append(gh)
+    if any(g is not None for g in ghosts):
+        if v.x is None:
+            v.x = _NodeExt()
+        v.x.ans_tan = tuple(ghosts)
 
 
 def _unwrap_forward(op: OpDef, args: Sequence[Any], params: dict) -> tuple:
@@ -255,6 +286,10 @@ def _saved_inputs(op: OpDef, args: Sequence[Any], tensors: list) -> tuple:
 
 def apply(op: OpDef, args: Sequence[Any], params: dict = _EMPTY) -> Tensor:
     """Run ``op`` on ``args`` (Tensors, arrays, scalars, None) and record a Node when needed."""
+    if _VMAP[0]:
+        r = BATCH_HOOKS[0](op, args, params)
+        if r is not NotImplemented:
+            return r
     raws, tensors, rg, xp, params, out = _unwrap_forward(op, args, params)
     if type(out) is not _ndarray and xp is np:
         out = np.asarray(out)
@@ -627,6 +662,10 @@ def _multi_fn(op: OpDef) -> Callable[..., Any]:
 
 def apply_multi(op: OpDef, args: Sequence[Any], params: dict = _EMPTY) -> Any:
     """Run an op with several outputs and record one ``OpNode`` for all of them."""
+    if _VMAP[0]:
+        r = BATCH_HOOKS[0](op, args, params)
+        if r is not NotImplemented:
+            return r
     from .._core.op_node import OpNode
 
     raws, tensors, rg, xp, params, outs = _unwrap_forward(op, args, params)
@@ -657,9 +696,13 @@ def apply_multi(op: OpDef, args: Sequence[Any], params: dict = _EMPTY) -> Any:
         for k in op.save_outputs:
             vcs[k] = res[k]._shared_vc()
         node.ans_vc = vcs
+        if _ANOMALY[0]:
+            _anomaly.on_record(node, outs)
     elif rg and op.differentiable and mode is False:
         for k in op.diff_outputs:
             _mark_cut(res[k])
     if _fw.ACTIVE[0]:
         _fw.propagate(op, res, args, tensors, params)  # a list of outputs: one tangent each
+        if op.save_outputs:
+            keep_ans_tangents(next((r._node for r in res if r._node is not None), None), res)
     return op.result(res) if op.result is tuple else op.result(*res)

@@ -26,6 +26,7 @@ from collections.abc import Callable, Sequence
 from types import SimpleNamespace
 from typing import Any
 
+from .._core.batched import VMAP as _VMAP
 from .._core.tensor import Tensor
 from ._jvp import jvp_rule
 from .dispatch import (  # noqa: F401 - the table's front door: ops modules import these from here
@@ -141,6 +142,7 @@ class OpDef:
     composite: bool = False  # written in other ops (``def_composite``): no node of its own
     module: str = ""  # the module that declared it (its family in docs/ops.md)
     api: str = ""  # the public call it serves, for a private record (``_max_dim``: ``max(dim)``)
+    batch: Any = None  # its vmap batching rule, when its family's (ops/batching.py) does not fit
 
 
 def _declaring_module() -> str:
@@ -308,6 +310,10 @@ def def_op(
 EXPORTS: dict[str, Callable[..., Any]] = {}
 
 
+# vmap's handler of a composite (ops/batching.py): its ops batch, or it loops when it reads values.
+COMPOSITE_HOOK: list = [None]
+
+
 def def_composite(
     name: str,
     fn: Callable[..., Any],
@@ -337,6 +343,8 @@ def def_composite(
     def public(*args: Any, **kwargs: Any) -> Any:
         if kwargs and "out" in kwargs:
             return write_out(op, fn, args, kwargs)
+        if _VMAP[0]:  # under vmap: See Note [Batched tensors]
+            return COMPOSITE_HOOK[0](op, fn, args, kwargs)
         return fn(*args, **kwargs)
 
     short = name.rsplit(".", 1)[-1]

@@ -17,7 +17,8 @@ from .._core import dtypes as _dt
 from .._core import forward_ad as _fw
 from .._core.grad_mode import _GRAD
 from .._core.tensor import Tensor, make
-from .dispatch import _astype, apply
+from .._core.batched import VMAP as _VMAP
+from .dispatch import BATCH_HOOKS, _astype, apply
 
 if TYPE_CHECKING:
     from .registry import OpDef
@@ -198,6 +199,10 @@ def _unshared(self: Tensor, args: Sequence[Any]) -> Sequence[Any]:
 
 def apply_inplace(op: OpDef, self: Tensor, args: Sequence[Any], params: dict = _EMPTY) -> Tensor:
     """``self.op_(*args)``: compute out of place, write into ``self``, rewrite its history."""
+    if _VMAP[0]:
+        r = BATCH_HOOKS[1](op, self, args, params)
+        if r is not NotImplemented:
+            return r
     what = f"{op.name}_()"
     if self._base is not None and op.differentiable:
         _check_view_write(self, args)
