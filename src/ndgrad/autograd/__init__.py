@@ -20,6 +20,7 @@ __all__ = [
     "backward",
     "grad",
     "forward_ad",
+    "functional",
     "no_grad",
     "enable_grad",
     "set_grad_enabled",

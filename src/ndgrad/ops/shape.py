@@ -126,7 +126,7 @@ def reshape(input: Tensor, *shape: Any) -> Tensor:
 def view(self: Tensor, *shape: Any) -> Tensor:
     """Like reshape, but always a view: an error where the memory layout does not allow one."""
     res = _view_op(TABLE["reshape"], self, {"shape": size_arg(shape)}, check=True)
-    if res._base is None and res.numel() > 0:
+    if res._base is None and res.numel() > 0 and type(res) is Tensor:  # (not a vmap batch)
         raise RuntimeError(
             "view size is not compatible with input tensor's size and stride (at least one "
             "dimension spans across two contiguous subspaces). Use .reshape(...) instead."
