@@ -54,6 +54,12 @@ KEYS = (
     "cnn",
     "solve_slogdet",
     "cross_entropy",
+    "func",
+    "func_hessian",
+    "jacrev_mlp",
+    "jacfwd_mlp",
+    "vmap_grad",
+    "batched_backward",
 )
 
 
@@ -105,6 +111,9 @@ TARGETS = (
     Target("LeNet-like CNN step", _T, "cnn", _ND_TORCH, 2.0),
     Target("linalg.solve + slogdet backward", _T, "solve_slogdet", _ND_NUMPY, 1.3),
     Target("cross_entropy (4096, 1000)", _T, "cross_entropy", _ND_NUMPY, 1.3),
+    Target("Rosenbrock 50x50 by func.hessian", _T, "func_hessian", _ND_TORCH, 1.0),
+    Target("100->100 MLP Jacobian by jacrev", _T, "jacrev_mlp", _ND_TORCH, 1.0),
+    Target("100->100 MLP Jacobian by jacfwd", _T, "jacfwd_mlp", _ND_TORCH, 1.0),
     Target(
         "100k chain, graph memory per node (RSS)",
         _M,

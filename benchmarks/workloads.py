@@ -593,3 +593,21 @@ def _add_op_workloads() -> None:
 
 
 _add_op_workloads()
+
+
+# The function-transform workloads (func.hessian, jacrev/jacfwd, vmap(grad)): workloads_func.py.
+def _add_func_workloads() -> None:
+    import workloads_func as wf
+
+    WORKLOADS.extend(
+        [
+            ("func_hessian", "func", lambda q, r: wf.func_hessian(_r(r, q, 20, 3))),
+            ("jacrev_mlp", "func", lambda q, r: wf.jac_mlp(_r(r, q, 20, 3), "jacrev")),
+            ("jacfwd_mlp", "func", lambda q, r: wf.jac_mlp(_r(r, q, 20, 3), "jacfwd")),
+            ("vmap_grad", "func", lambda q, r: wf.vmap_grad(_r(r, q, 20, 3))),
+            ("batched_backward", "func", lambda q, r: wf.batched_backward(_r(r, q, 20, 3))),
+        ]
+    )
+
+
+_add_func_workloads()

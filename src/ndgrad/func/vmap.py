@@ -216,6 +216,10 @@ def to_all_levels(x: Tensor) -> Tensor:
     missing = [lv for lv in _b.LEVELS if lv[0] not in have]
     if not missing:
         return x
+    if not have:  # not batched at all: a broadcast view (no copy), wrapped at every level
+        sizes = tuple(lv[1] for lv in _b.LEVELS)
+        p = x.reshape((1,) * len(sizes) + tuple(x.shape)).expand(*sizes, *x.shape)
+        return rewrap(p, [(lv[0], lv[1]) for lv in reversed(_b.LEVELS)])
     from .. import zeros
 
     z = zeros((), dtype=x.dtype)

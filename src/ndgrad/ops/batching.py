@@ -367,6 +367,16 @@ def matmul(op: OpDef, args: list, bd: list, params: dict, size: int) -> Any:
     a, b = args[0], args[1]
     ba, bb = bd[0], bd[1]
     la, lb = _lrank(a, ba), _lrank(b, bb)
+    mm = TABLE["matmul"]
+    # One GEMM instead of a batch of matrix-vector products where one side is not batched.
+    if ba and not bb and la == 1 and lb == 2:  # rows of a times b
+        return _call(mm, [a, b], {})
+    if bb and not ba and lb == 1 and la == 2:  # a times each row of b: (b a^T)
+        return _call(mm, [b, a.transpose(0, 1)], {})
+    if ba and not bb and la >= 2 and lb == 2:  # stacked matrices times one: rows at once
+        k = a.shape[-1]
+        out = _call(mm, [a.reshape((-1, k)), b], {})
+        return out.reshape((*a.shape[:-1], b.shape[-1]))
     a_vec = bool(ba) and la == 1
     b_vec = lb == 1
     if a_vec:
