@@ -1,6 +1,6 @@
 """The function-transform workloads of ``benchmarks/run.py`` (issue: derivatives as functions).
 
-* ``func_hessian``: the 50x50 Rosenbrock Hessian by ``func.hessian`` (PyTorch: ``torch.func.hessian``;
+* ``func_hessian``: the 50x50 Rosenbrock Hessian by ``func.hessian`` (``torch.func.hessian``;
   NumPy: the analytic Hessian);
 * ``jacrev_mlp`` / ``jacfwd_mlp``: the 100x100 Jacobian of a 100 -> 100 tanh-MLP map by
   ``func.jacrev`` / ``func.jacfwd`` (NumPy: the chain rule by hand);

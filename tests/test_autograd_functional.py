@@ -35,7 +35,8 @@ def theirs(*zs):
 
 def same(a, b, what):
     if isinstance(b, tuple):
-        assert isinstance(a, tuple) and len(a) == len(b), what
+        assert isinstance(a, tuple), what
+        assert len(a) == len(b), what
         for p, q in zip(a, b):
             same(p, q, what)
         return

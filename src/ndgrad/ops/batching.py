@@ -350,15 +350,12 @@ def getitem(op: OpDef, args: list, bd: list, params: dict, size: int) -> Any:
         if _is_tensorish(k) or isinstance(k, list) or (type(k) is int and len(key) > 1)
     ]
     out = _call(op, args, {**params, "idx": (slice(None), *key)})
-    if any(_is_tensorish(k) or isinstance(k, list) for k in key) and adv:
-        if adv != list(range(adv[0], adv[-1] + 1)):  # apart: NumPy puts their dims first
-            import numpy as np
+    arrays = any(_is_tensorish(k) or isinstance(k, list) for k in key)
+    if arrays and adv and adv != list(range(adv[0], adv[-1] + 1)):
+        import numpy as np  # apart: NumPy puts the advanced dims first, the batch after them
 
-            shapes = [
-                tuple(key[i].shape) if _is_tensorish(key[i]) else np.shape(key[i]) for i in adv
-            ]
-            k = len(np.broadcast_shapes(*shapes))
-            return out.movedim(k, 0)
+        shapes = [tuple(key[i].shape) if _is_tensorish(key[i]) else np.shape(key[i]) for i in adv]
+        return out.movedim(len(np.broadcast_shapes(*shapes)), 0)
     return out
 
 
