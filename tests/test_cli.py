@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import math
 import os
 import re
 import shutil
@@ -68,6 +69,40 @@ def test_demo_computes_the_four_second_order_partials(demo_run):
     assert number_after("f_yy", out) == pytest.approx(-0.909297, abs=1e-5)
     assert re.search(r"f_yy\s+-0\.909297\s+-sin y\s+= -0\.909297", out)
     assert "f_xy == f_yx: True" in out
+
+
+def test_demo_shows_the_gradient_as_the_vector_of_partials(demo_run):
+    out = demo_run.stdout
+    assert "g = grad(F)(xy)" in out
+    assert "g                    tensor([4.0000, 0.5839])" in out
+    assert "[f_x, f_y] = [2xy, x^2 + cos y]" in out
+
+
+def test_demo_directional_derivative_by_gradient_and_by_jvp_agree(demo_run):
+    out = demo_run.stdout
+    assert "directional_derivative(F, xy, v, normalize=True)" in out
+    want = (2 * 1 * 2 * 3 + (1**2 + math.cos(2)) * 4) / 5  # grad f(1, 2) . (3, 4) / 5
+    assert number_after("by_grad", out) == pytest.approx(want, abs=1e-6)
+    assert number_after("by_jvp", out) == pytest.approx(want, abs=1e-6)
+    assert "without the gradient. Equal: True." in out
+
+
+def test_demo_hessian_matches_the_four_partials_by_double_backward(demo_run):
+    out = demo_run.stdout
+    assert "hess = hessian(F)(xy)" in out
+    rows = re.findall(r"^\s*hess\[(\d), (\d)\]\s+(\S+)\s+(\S+)\s+(f_\w\w)$", out, re.MULTILINE)
+    assert [(i, j, name) for i, j, _, _, name in rows] == [
+        ("0", "0", "f_xx"),
+        ("0", "1", "f_xy"),
+        ("1", "0", "f_yx"),
+        ("1", "1", "f_yy"),
+    ]
+    analytic = {"f_xx": 4.0, "f_xy": 2.0, "f_yx": 2.0, "f_yy": -math.sin(2)}
+    for _, _, by_hessian, by_double_backward, name in rows:
+        assert float(by_hessian) == pytest.approx(analytic[name], abs=1e-6)
+        assert float(by_double_backward) == pytest.approx(analytic[name], abs=1e-6)
+        assert float(by_double_backward) == pytest.approx(number_after(name, out), abs=1e-6)
+    assert "double backward gave in step 5: True" in out
 
 
 def test_demo_shows_the_pitfall_and_both_fixes_converge_to_5(demo_run):

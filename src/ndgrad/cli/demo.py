@@ -1,7 +1,8 @@
 """``ndgrad demo``: reverse-mode automatic differentiation, one step at a time.
 
 The demo runs a short workflow (a leaf, an op, a weighted backward, first and second derivatives
-with ``autograd.grad``, gradient descent and its classic pitfall), prints the five autograd
+with ``autograd.grad``, the same derivatives as functions with ``ndgrad.func``, gradient descent
+and its classic pitfall), prints the five autograd
 attributes of each tensor it touches and says in a line what happened. The code shown after
 ``>>>`` is the code that runs: keep the two in step when editing.
 
@@ -28,7 +29,8 @@ NAME = "demo"
 HELP = "walk through autograd step by step (start here)"
 DESCRIPTION = (
     "Walk through reverse-mode autograd step by step: leaves and grad_fn, a weighted backward, "
-    "second derivatives with autograd.grad, and the gradient-descent pitfall and its fixes."
+    "second derivatives with autograd.grad, the gradient, a directional derivative and the "
+    "Hessian with ndgrad.func, and the gradient-descent pitfall and its fixes."
 )
 
 _WIDTH = 100
@@ -105,7 +107,7 @@ class _Printer:
             self.line(("  -> " if i == 0 else "     ") + part)
 
 
-_STEPS = 8
+_STEPS = 9
 
 
 def _peek_grad(t: Any) -> Any:
@@ -243,7 +245,67 @@ def walkthrough(stream: TextIO, color: bool = False) -> None:
     )
 
     # Step 6 ------------------------------------------------------------------------------------
-    p.step(6, "Gradient descent, the pitfall: x = x - 0.1 * x.grad")
+    p.step(6, "Derivatives as functions: ndgrad.func")
+    from ndgrad.func import directional_derivative, grad, hessian
+
+    def F(xy: Any) -> Any:  # noqa: N802 - f as a function of the vector (x, y)
+        return xy[0] ** 2 * xy[1] + ndgrad.sin(xy[1])
+
+    xy = ndgrad.tensor([1.0, 2.0])
+    g = grad(F)(xy)
+    p.code(
+        "from ndgrad.func import directional_derivative, grad, hessian",
+        "def F(xy):",
+        "    return xy[0] ** 2 * xy[1] + ndgrad.sin(xy[1])",
+        "xy = ndgrad.tensor([1.0, 2.0])",
+        "g = grad(F)(xy)",
+    )
+    p.value("g", repr(g))
+    p.why(
+        "grad(F) is a function too, the gradient of F. At (1, 2) it returns the vector of the "
+        "partials, [f_x, f_y] = [2xy, x^2 + cos y]: the first two entries of step 4's gx."
+    )
+    v = ndgrad.tensor([3.0, 4.0])
+    u = v / v.norm()
+    by_grad = g @ u
+    by_jvp = directional_derivative(F, xy, v, normalize=True)
+    p.code(
+        "v = ndgrad.tensor([3.0, 4.0])",
+        "u = v / v.norm()                                            # [0.6, 0.8]",
+        "by_grad = g @ u                                             # grad f . u",
+        "by_jvp = directional_derivative(F, xy, v, normalize=True)   # one jvp",
+    )
+    p.value("by_grad", f"{by_grad.item():.6f}")
+    p.value("by_jvp", f"{by_jvp.item():.6f}")
+    same = math.isclose(by_grad.item(), by_jvp.item(), rel_tol=1e-6)
+    p.why(
+        "The directional derivative D_u f = grad f . u = 4 * 0.6 + 0.5839 * 0.8 is how fast f "
+        "changes per unit step along the unit vector u. Forward mode computes it as one "
+        f"Jacobian-vector product, without the gradient. Equal: {same}."
+    )
+    hess = hessian(F)(xy)
+    p.code("hess = hessian(F)(xy)                                       # jacfwd(jacrev(F))")
+    step5 = ((f_xx, f_xy), (f_yx, f_yy))
+    names = (("f_xx", "f_xy"), ("f_yx", "f_yy"))
+    p.line()
+    p.line(f"      {'entry':<12}{'hessian':>10}{'step 5':>11}")
+    for i in range(2):
+        for j in range(2):
+            got, want = hess[i, j].item(), step5[i][j]
+            p.line(f"      {f'hess[{i}, {j}]':<12}{got:>10.6f}{want:>11.6f}   {names[i][j]}")
+    p.line()
+    same = all(
+        math.isclose(hess[i, j].item(), step5[i][j], rel_tol=1e-6, abs_tol=1e-7)
+        for i in range(2)
+        for j in range(2)
+    )
+    p.why(
+        "hessian(F) is the Jacobian of the gradient (forward mode over reverse). Equal to the "
+        f"four partials that double backward gave in step 5: {same}. More: docs/derivatives.md."
+    )
+
+    # Step 7 ------------------------------------------------------------------------------------
+    p.step(7, "Gradient descent, the pitfall: x = x - 0.1 * x.grad")
     p.line(
         "  Minimise loss = sum((x - 5)^2) from x = [1, 2, 3] with learning rate 0.1; the "
         "minimum is at x = 5."
@@ -281,8 +343,8 @@ def walkthrough(stream: TextIO, color: bool = False) -> None:
         "x.grad is None (reading it warns), so the second update fails."
     )
 
-    # Step 7 ------------------------------------------------------------------------------------
-    p.step(7, "Fix 1: update the data, not the graph")
+    # Step 8 ------------------------------------------------------------------------------------
+    p.step(8, "Fix 1: update the data, not the graph")
     x = ndgrad.tensor([1.0, 2.0, 3.0], requires_grad=True)
     for _ in range(100):
         loss = ((x - 5) ** 2).sum()
@@ -310,8 +372,8 @@ def walkthrough(stream: TextIO, color: bool = False) -> None:
         "of all earlier iterations would pile up."
     )
 
-    # Step 8 ------------------------------------------------------------------------------------
-    p.step(8, "Fix 2: update in place under no_grad")
+    # Step 9 ------------------------------------------------------------------------------------
+    p.step(9, "Fix 2: update in place under no_grad")
     x = ndgrad.tensor([1.0, 2.0, 3.0], requires_grad=True)
     ((x - 5) ** 2).sum().backward()
     p.code(
@@ -357,7 +419,11 @@ def walkthrough(stream: TextIO, color: bool = False) -> None:
     p.why(
         "Leaves that require grad collect .grad; every op on them records a grad_fn node; "
         "backward(v) adds v^T J into the leaves' .grad; autograd.grad(..., create_graph=True) "
-        "returns derivatives you can differentiate again; update parameters through .data or "
-        "under no_grad."
+        "returns derivatives you can differentiate again; ndgrad.func gives f's gradient and "
+        "Hessian as functions, and a directional derivative as one jvp; update parameters "
+        "through .data or under no_grad."
     )
-    p.why("Next: docs/tutorial.md in the ndgrad source tree, and 'ndgrad --help'.")
+    p.why(
+        "Next: docs/tutorial.md and docs/derivatives.md in the ndgrad source tree, and "
+        "'ndgrad --help'."
+    )
