@@ -603,6 +603,38 @@ def _batched(inputs: tuple, o: Tensor, j: int) -> None:
             )
 
 
+def _batched_forward(func: Callable[..., Any], inputs: tuple) -> None:
+    """``vmap`` of the jvp over a batch of tangents equals a loop of jvps."""
+    from .. import func as F  # noqa: N812 - func transforms sit beside autograd
+    from .. import stack
+
+    pos = _diff_pos(inputs)
+    if not pos:
+        return
+    primals = tuple(inputs[p].detach() for p in pos)
+
+    def f(*xs: Any) -> Any:
+        args = list(inputs)
+        for p, x in zip(pos, xs):
+            args[p] = x
+        return func(*args)
+
+    batches = [stack([rand_like(x) for _ in range(2)]) for x in primals]
+    try:
+        got = F.vmap(lambda *ts: F.jvp(f, primals, ts)[1])(*batches)
+    except RuntimeError as e:
+        raise GradcheckError(f"While computing batched forward gradients (vmap), got: {e}") from e
+    rows = [F.jvp(f, primals, tuple(b[k] for b in batches))[1] for k in range(2)]
+    got_t = _as_tuple(got)
+    for j, g in enumerate(got_t):
+        want = stack([_as_tuple(r)[j] for r in rows])
+        if not _allclose(g._data, want._data, 1e-5, 1e-8):
+            raise GradcheckError(
+                f"For output {j}:\n\nbatched forward gradients (vmap of the jvp) differ from a "
+                f"loop of jvp calls.\n\nGot:\n{_show(g._data)}\n\nExpected:\n{_show(want._data)}"
+            )
+
+
 def _check_inputs(inputs: tuple) -> str:
     hint = []
     for idx, t in enumerate(inputs):
@@ -649,6 +681,7 @@ def _helper(
     check_forward_ad,
     check_backward_ad,
     fast_mode,
+    check_batched_forward_grad=False,
 ) -> bool:
     tupled = _as_tuple(inputs)
     hint = _check_inputs(tupled)
@@ -667,6 +700,8 @@ def _helper(
             check_backward_ad,
             check_undefined_grad,
         )
+        if check_batched_forward_grad:
+            _batched_forward(func, tupled)
         if not check_backward_ad:
             return True
         if check_batched_grad:
@@ -732,11 +767,6 @@ def gradcheck(
         raise AssertionError(
             "Setting check_batched_forward_grad=True requires check_forward_ad to be True"
         )
-    if check_batched_forward_grad:
-        raise NotImplementedError(
-            "gradcheck: check_batched_forward_grad=True needs vmap over forward-mode AD, which "
-            "ndgrad does not have; hint: leave check_batched_forward_grad=False"
-        )
     del masked  # dense inputs only: See the docstring
     args = (
         func,
@@ -751,6 +781,7 @@ def gradcheck(
         check_forward_ad,
         check_backward_ad,
         fast_mode,
+        check_batched_forward_grad,
     )
     if not raise_exception:
         try:
