@@ -324,14 +324,11 @@ def _spec(*specs: tuple) -> Any:
 
 def _reg(name: str, fn: Any, specs: tuple, ref: Any = None, **kw: Any) -> None:
     """Register composite ``name``; ``public`` (default ``fn``) is the exported function,
-    ``method`` attaches it to Tensor. Composites with several outputs are real-only in the
-    template (its complex checks join one output); the others are linear and take complex."""
+    ``method`` attaches it to Tensor. Every one is linear and takes complex (the template joins
+    the outputs of one with several)."""
     public = kw.pop("public", fn)
     method = kw.pop("method", False)
-    outs = kw.get("outputs", ())
-    def_composite(
-        name, fn, samples=_spec(*specs), ref=ref, export=public is fn, complex=not outs, **kw
-    )
+    def_composite(name, fn, samples=_spec(*specs), ref=ref, export=public is fn, complex=True, **kw)
     TABLE[name].module = fn.__module__  # its family in docs/ops.md: fn's module, not this one
     EXPORTS[name] = public
     if method:
