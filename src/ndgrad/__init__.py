@@ -103,7 +103,7 @@ from .ops import EXPORTS as _EXPORTS
 
 globals().update(_EXPORTS)
 
-from . import autograd, cuda, fft, func, linalg, nn, optim, special  # noqa: E402
+from . import autograd, cuda, fft, func, linalg, nn, optim, special, utils  # noqa: E402
 from .ops.reduction import return_types  # noqa: E402
 
 vmap = func.vmap  # PyTorch's torch.vmap
@@ -192,6 +192,7 @@ __all__ = [
     "cuda",
     "nn",
     "optim",
+    "utils",
     "return_types",
     "half",
     "float",

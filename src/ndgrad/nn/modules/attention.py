@@ -1,0 +1,3 @@
+"""``ndgrad.nn`` layers: attention (filled by the nn issue)."""
+
+__all__: list[str] = []

@@ -1,0 +1,3 @@
+"""``ndgrad.nn`` layers: sparse (filled by the nn issue)."""
+
+__all__: list[str] = []
