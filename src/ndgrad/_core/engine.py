@@ -32,6 +32,7 @@ from .grad_mode import _GRAD
 from .node import FREED, OPS, Node, Output
 from .op_node import NONES, as_tensor, fit, output_version_error, unpack_inputs
 from .op_node import rule as call_rule
+from .saved_hooks import Packed
 from .tensor import Tensor, make
 
 __all__ = ["backward", "grad"]
@@ -319,7 +320,10 @@ def _run(
                     avc = v.ans_vc
                     if avc is not None and avc[0]:
                         raise output_version_error(v, 0, v.ans.shape, avc[0])
-                    ans = make(v.ans, create_graph, v if create_graph else None)
+                    a = v.ans
+                    if type(a) is Packed:  # See Note [Saved-tensor hooks] in saved_hooks.py
+                        a = a.array()
+                    ans = make(a, create_graph, v if create_graph else None)
                     x = v.x
                     if x is not None and x.ans_tan is not None:
                         _copy_tangents(ans, x.ans_tan[0])  # Note [Tangents of saved outputs]

@@ -13,6 +13,7 @@ from typing import Any
 
 from . import forward_ad as _fw
 from .node import FREED, OPS, MultiNode, Node, Output, ShapeOnly
+from .saved_hooks import Packed, ans_array
 from .tensor import Tensor, _version_of, make
 
 __all__ = ["unpack", "rule", "OpNode", "apply_node", "freed_error", "version_error", "NONES", "fit"]
@@ -58,7 +59,7 @@ def unpack(v: Node, g: Tensor, create_graph: bool) -> tuple:
         avc = v.ans_vc
         if avc is not None and avc[0]:
             raise output_version_error(v, 0, v.ans.shape, avc[0])
-        ans = make(v.ans, create_graph, v if create_graph else None)
+        ans = make(ans_array(v.ans), create_graph, v if create_graph else None)
         x = v.x
         if x is not None and x.ans_tan is not None:  # See Note [Tangents of saved outputs]
             _fw.copy_tangents(ans, x.ans_tan[0])
@@ -86,7 +87,7 @@ def unpack_inputs(v: Any, g: Any) -> Any:
             saved = (saved,)
         vers = v.vers
         i = 0
-        stub = False
+        stub = packed = False
         for a in saved:
             if isinstance(a, Tensor):
                 want = 0 if vers is None else vers[i]
@@ -95,7 +96,11 @@ def unpack_inputs(v: Any, g: Any) -> Any:
                     raise version_error(v, i, a, want)
             elif a is None:
                 stub = True
+            elif type(a) is Packed:
+                packed = True
             i += 1
+        if packed:  # See Note [Saved-tensor hooks] in saved_hooks.py
+            saved = _unpack_all(v, saved)
         args = saved
         if stub and op.stubs:
             args = [
@@ -117,6 +122,20 @@ def unpack_inputs(v: Any, g: Any) -> Any:
         else:
             args = NONES[n] if n < 16 else (None,) * n
     return args
+
+
+def _unpack_all(v: Any, saved: tuple) -> tuple:
+    vers = v.vers
+    out = []
+    for i, a in enumerate(saved):
+        if type(a) is Packed:
+            t = a.tensor()
+            want = 0 if vers is None else vers[i]
+            if a.current_version != want:
+                raise version_error(v, i, t, want)
+            a = t
+        out.append(a)
+    return tuple(out)
 
 
 def rule(v: Node, i: int, g: Tensor, ans: Any, args: Any) -> Tensor | None:
@@ -250,6 +269,7 @@ class OpNode(MultiNode):
                 if a is None:
                     outs.append(None)
                     continue
+                a = ans_array(a)
                 vc = vcs[k] if k < len(vcs) else None
                 if vc is not None and vc[0]:
                     raise output_version_error(self, k, a.shape, vc[0])
@@ -305,7 +325,7 @@ def saved_attribute(v: Any, name: str) -> Any:
 
     Inputs go by the names of the op's signature (``input`` is PyTorch's ``self``); an input the
     op did not save (it was not needed) is None; ``_raw_saved_*`` gives the same value (ndgrad
-    has no separate SavedTensor object; saved-tensor hooks are a later feature).
+    has no separate SavedTensor object); a value saved under saved-tensor hooks is unpacked.
     """
     raw = name.startswith("_raw_saved_")
     key = name[len("_raw_saved_") :] if raw else name[len("_saved_") :]
@@ -315,7 +335,7 @@ def saved_attribute(v: Any, name: str) -> Any:
             raise AttributeError(f"'{v.name()}' object has no attribute '{name}'")
         if v.ans is None:
             raise freed_error(v)
-        return make(v.ans, True, v)
+        return make(ans_array(v.ans), True, v)
     names = ["self" if n == "input" else n for n in op.inputs]
     if key in names:
         i = names.index(key)
@@ -326,7 +346,8 @@ def saved_attribute(v: Any, name: str) -> Any:
             return None
         if type(saved) is not tuple:
             saved = (saved,)
-        return saved[i] if i < len(saved) else None
+        a = saved[i] if i < len(saved) else None
+        return a.tensor() if type(a) is Packed else a
     params = v.params or {}
     if key in params:
         return params[key]

@@ -11,7 +11,7 @@ from .._core.grad_mode import (
     set_grad_enabled,
 )
 from .._core.legacy import Variable
-from . import anomaly_mode, forward_ad
+from . import anomaly_mode, forward_ad, graph
 from .anomaly_mode import detect_anomaly, set_detect_anomaly
 from .function import Function, FunctionCtx, InplaceFunction, once_differentiable
 from .gradcheck import GradcheckError, gradcheck, gradgradcheck
@@ -35,6 +35,7 @@ __all__ = [
     "gradgradcheck",
     "GradcheckError",
     "anomaly_mode",
+    "graph",
     "detect_anomaly",
     "set_detect_anomaly",
 ]

@@ -39,6 +39,9 @@ from typing import Any
 from .. import _backend
 from .._core import anomaly as _anomaly
 from .._core import forward_ad as _fw
+from .._core import saved_hooks as _saved_hooks
+from .._core.batched import VMAP as _VMAP
+from .._core.batched import BatchedTensor
 from .._core.grad_mode import _GRAD, grad_enabled
 from .._core.node import MultiNode, Output
 from .._core.op_node import freed_error
@@ -114,15 +117,21 @@ class FunctionCtx:
             if kind == "none":
                 out.append(None)
                 continue
+            k = None
             if kind == "input":
                 t = value
                 vc = t._vc
                 now = 0 if vc is None else vc[0]
+            elif kind == "packed":  # (Packed, output number or None)
+                p, k = value
+                t = p.tensor()
+                now, version = p.current_version, p.version
             else:  # "output": (array, version counter, output number)
                 data, vc, k = value
                 now = vc[0]
                 t = make(data, False, None)
                 t._vc = vc
+            if k is not None:
                 node = self._node
                 if grad_enabled() and node is not None:  # backward records: keep history
                     t._requires_grad = True
@@ -292,6 +301,13 @@ def _overrides(cls: type, name: str) -> bool:
 
 
 def _apply(cls: type, args: tuple) -> Any:
+    if _VMAP[0] and any(type(a) is BatchedTensor for a in args):
+        # Under vmap: once per entry, so forward, backward and jvp see the shapes they were
+        # written for, and the graph of each entry is recorded as usual (PyTorch instead asks
+        # for a vmap staticmethod or generate_vmap_rule=True)
+        from ..ops.batching import loop_call
+
+        return loop_call(f"the custom Function '{cls.__name__}'", _apply_entry(cls), args, {})
     ctx = FunctionCtx()
     tensor_pos = tuple(i for i, a in enumerate(args) if isinstance(a, Tensor))
     ctx.needs_input_grad = tuple(isinstance(a, Tensor) and a._requires_grad for a in args)
@@ -359,6 +375,10 @@ def _apply(cls: type, args: tuple) -> Any:
     return outs[0] if single else tuple(outs)
 
 
+def _apply_entry(cls: type) -> Callable[..., Any]:
+    return lambda *a: _apply(cls, a)
+
+
 def _pack_saved(tensors: tuple, outs: list) -> tuple:
     """Saved entries with their versions; outputs kept without a cycle (See Note above)."""
     out_ids = {id(o): k for k, o in enumerate(outs) if isinstance(o, Tensor)}
@@ -370,7 +390,11 @@ def _pack_saved(tensors: tuple, outs: list) -> tuple:
         vc = t._vc
         version = 0 if vc is None else vc[0]
         k = out_ids.get(id(t))
-        if k is not None and t._node is not None:
+        hooks = _saved_hooks.current() if _saved_hooks.ACTIVE[0] else None
+        if hooks is not None:  # See Note [Saved-tensor hooks] in _core/saved_hooks.py
+            out = k is not None and t._node is not None
+            packed.append(("packed", (_saved_hooks.Packed(t, hooks, out), k if out else None), 0))
+        elif k is not None and t._node is not None:
             packed.append(("output", (t._data, t._shared_vc(), k), version))
         else:
             packed.append(("input", t, version))

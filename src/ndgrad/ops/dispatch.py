@@ -17,6 +17,7 @@ from .. import _backend
 from .._core import anomaly as _anomaly
 from .._core import dtypes as _dt
 from .._core import forward_ad as _fw
+from .._core import saved_hooks as _saved_hooks
 from .._core.batched import VMAP as _VMAP
 from .._core.grad_mode import _GRAD, _INFERENCE
 from .._core.node import Node, Output, _NodeExt, next_seq
@@ -26,6 +27,7 @@ from .out import write_out
 _new = object.__new__
 _next_seq = next_seq
 _ANOMALY = _anomaly.ACTIVE
+_SAVED_HOOKS = _saved_hooks.ACTIVE
 
 if TYPE_CHECKING:
     from .registry import OpDef
@@ -164,6 +166,8 @@ def record(
         node.ans_vc = None
     if _ANOMALY[0]:  # See Note [Anomaly mode costs nothing when off] in _core/anomaly.py
         _anomaly.on_record(node, (res._data,))
+    if _SAVED_HOOKS[0]:  # See Note [Saved-tensor hooks] in _core/saved_hooks.py
+        _saved_hooks.pack_node(node, res)
     return node
 
 
@@ -698,6 +702,8 @@ def apply_multi(op: OpDef, args: Sequence[Any], params: dict = _EMPTY) -> Any:
         node.ans_vc = vcs
         if _ANOMALY[0]:
             _anomaly.on_record(node, outs)
+        if _SAVED_HOOKS[0]:
+            _saved_hooks.pack_node(node, res)
     elif rg and op.differentiable and mode is False:
         for k in op.diff_outputs:
             _mark_cut(res[k])

@@ -1,5 +1,5 @@
 """``ndgrad.utils``: ``data`` (datasets and loaders) and ``checkpoint`` (recompute in backward)."""
 
-from . import data
+from . import checkpoint, data
 
-__all__ = ["data"]
+__all__ = ["checkpoint", "data"]
