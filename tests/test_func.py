@@ -9,7 +9,9 @@ import ndgrad
 from ndgrad.autograd import Function
 from ndgrad.func import (
     directional_derivative,
+    functional_call,
     grad,
+    grad_and_value,
     hessian,
     jacfwd,
     jacrev,
@@ -32,7 +34,7 @@ def nd(a):
 
 def th(a):
     torch = pytest.importorskip("torch")
-    return torch.tensor(np.asarray(a, dtype=np.float64))
+    return torch.tensor(np.ascontiguousarray(a, dtype=np.float64))
 
 
 def close(ours, theirs, **kw):
@@ -103,6 +105,23 @@ def test_several_outputs_as_tuples_and_dicts_give_jacobians_of_the_same_structur
     close(ours[1]["sum"], theirs[1]["sum"])
 
 
+@pytest.mark.parametrize("jac", ["jacrev", "jacfwd"])
+def test_has_aux_returns_the_aux_untouched_next_to_the_jacobian(jac):
+    torch = pytest.importorskip("torch")
+
+    def f(lib):
+        return lambda x: (lib.tanh(x) * 2, x.sum())
+
+    j, aux = getattr(ndgrad.func, jac)(f(ndgrad), has_aux=True)(nd(X))
+    tj, taux = getattr(torch.func, jac)(f(torch), has_aux=True)(th(X))
+    close(j, tj)
+    close(aux, taux)
+    assert aux.grad_fn is None
+
+
+# ----------------------------------------------------------------- hessian and higher order
+
+
 def test_the_hessian_of_rosenbrock_matches_torch_and_is_symmetric():
     torch = pytest.importorskip("torch")
     x = np.array([0.5, -1.2, 0.3, 2.0])
@@ -124,6 +143,25 @@ def test_grad_of_grad_of_grad_is_the_third_derivative():
     t = 0.7  # (x^3 sin x)''' = 6 sin x + 18 x cos x - 9 x^2 sin x - x^3 cos x
     want = 6 * np.sin(t) + 18 * t * np.cos(t) - 9 * t**2 * np.sin(t) - t**3 * np.cos(t)
     np.testing.assert_allclose(d3.numpy(), want, rtol=1e-12)
+
+
+def test_grad_argnums_and_has_aux_match_torch():
+    torch = pytest.importorskip("torch")
+
+    def f(lib):
+        return lambda x, y: ((lib.sin(x) * y).sum(), x.mean())
+
+    (gx, gy), aux = grad(f(ndgrad), argnums=(0, 1), has_aux=True)(nd(X), nd(X[::-1]))
+    (tx, ty), taux = torch.func.grad(f(torch), argnums=(0, 1), has_aux=True)(th(X), th(X[::-1]))
+    close(gx, tx)
+    close(gy, ty)
+    close(aux, taux)
+    g, v = grad_and_value(lambda x: (x**2).sum())(nd(X))
+    close(g, 2 * X)
+    close(v, (X**2).sum())
+
+
+# ----------------------------------------------------------------- vjp / jvp / linearize
 
 
 def test_vjp_jvp_and_linearize_give_torchs_values():
@@ -217,6 +255,26 @@ def test_vmap_of_jacrev_gives_per_example_jacobians():
     close(ours, theirs)
 
 
+def test_randomness_error_raises_for_a_random_op_inside_vmap():
+    x = ndgrad.ones(4, 3, dtype=ndgrad.float64)
+    with pytest.raises(RuntimeError, match="randomness"):
+        vmap(lambda t: ndgrad.nn.functional.dropout(t, 0.5))(x)
+
+
+def test_randomness_different_gives_different_rows_and_same_gives_equal_rows():
+    ndgrad.manual_seed(0)
+    x = ndgrad.ones(4, 50, dtype=ndgrad.float64)
+    f = lambda t: ndgrad.nn.functional.dropout(t, 0.5)  # noqa: E731
+    diff = vmap(f, randomness="different")(x).numpy()
+    same = vmap(f, randomness="same")(x).numpy()
+    assert not all(np.array_equal(diff[0], diff[i]) for i in range(1, 4))
+    for i in range(1, 4):
+        np.testing.assert_array_equal(same[0], same[i])
+
+
+# ----------------------------------------------------------------- composition and modes
+
+
 class Cube(Function):
     @staticmethod
     def forward(ctx, x):
@@ -232,6 +290,15 @@ class Cube(Function):
     def jvp(ctx, x_t):
         (x,) = ctx.saved_tensors
         return x_t * 3 * x**2
+
+
+def test_the_hessian_of_a_function_using_a_custom_autograd_function_is_right():
+    x = nd([0.5, -1.0, 2.0])
+    h = hessian(lambda t: Cube.apply(t).sum())(x)
+    np.testing.assert_allclose(h.numpy(), np.diag(6 * x.numpy()), rtol=1e-12)
+    np.testing.assert_allclose(
+        jacrev(lambda t: Cube.apply(t))(x).numpy(), np.diag(3 * x.numpy() ** 2)
+    )
 
 
 def test_a_jacobian_computed_under_no_grad_still_works():
@@ -307,6 +374,25 @@ class Affine:
         return (self.w * x).sum() + self.b
 
 
+def test_functional_call_uses_the_given_tensors_and_restores_the_objects_own():
+    m = Affine()
+    w0, b0 = m.w, m.b
+    out = functional_call(m, {"w": nd([3.0, 4.0])}, (nd([1.0, 1.0]),))
+    np.testing.assert_allclose(out.numpy(), 7.5)
+    assert m.w is w0
+    assert m.b is b0
+    g = grad(lambda p, x: functional_call(m, p, (x,)))(
+        {"w": nd([3.0, 4.0]), "b": nd(0.0)}, nd([2.0, 5.0])
+    )
+    np.testing.assert_allclose(g["w"].numpy(), [2.0, 5.0])
+    np.testing.assert_allclose(g["b"].numpy(), 1.0)
+    with pytest.raises(RuntimeError, match="broadcast"):  # forward fails: its tensors are back
+        functional_call(m, {"w": nd([9.0, 9.0])}, (nd([1.0, 1.0, 1.0]),))
+    assert m.w is w0
+    out = functional_call(m, ({"w": nd([1.0, 2.0])}, {"b": nd(1.0)}), nd([1.0, 1.0]))
+    np.testing.assert_allclose(out.numpy(), 4.0)  # a tuple of dicts; a lone tensor as args
+
+
 def test_directional_derivative_normalized_is_the_gradient_dotted_with_the_unit_vector():
     x, v = nd([0.5, -1.2, 0.3]), nd([3.0, 0.0, 4.0])
     g = grad(rosenbrock)(x).numpy()
@@ -318,3 +404,29 @@ def test_directional_derivative_normalized_is_the_gradient_dotted_with_the_unit_
         directional_derivative(mlp(ndgrad), nd(X), nd(X)).numpy(),
         jvp(mlp(ndgrad), (nd(X),), (nd(X),))[1].numpy(),
     )
+
+
+def test_vmap_randomness_also_governs_factories_and_random_functions():
+    x = ndgrad.ones(3, 4, dtype=ndgrad.float64)
+    with pytest.raises(RuntimeError, match="randomness error mode"):
+        vmap(lambda t: t + ndgrad.rand(4, dtype=ndgrad.float64))(x)
+    with pytest.raises(RuntimeError, match="randomness error mode"):
+        vmap(lambda t: ndgrad.bernoulli(t * 0.5))(x)
+    diff = vmap(lambda t: t + ndgrad.randn(4, dtype=ndgrad.float64), randomness="different")(x)
+    same = vmap(lambda t: t + ndgrad.randn(4, dtype=ndgrad.float64), randomness="same")(x)
+    assert not np.array_equal(diff.numpy()[0], diff.numpy()[1])
+    np.testing.assert_array_equal(same.numpy()[0], same.numpy()[2])
+    like = vmap(ndgrad.rand_like, randomness="different")(x).numpy()
+    assert not np.array_equal(like[0], like[1])
+    with pytest.raises(RuntimeError, match="unbatched tensor"):
+        vmap(lambda t: t + ndgrad.zeros(4).normal_(), randomness="different")(x)
+
+
+def test_a_custom_function_under_vmap_runs_once_per_entry_with_a_warning():
+    from ndgrad.ops import batching
+
+    batching._WARNED.discard("the custom Function 'Cube'")  # it warns once per process
+    x = nd([[0.5, 1.0], [2.0, -1.0]])
+    with pytest.warns(UserWarning, match="custom Function 'Cube'"):
+        ys = vmap(Cube.apply)(x)
+    np.testing.assert_allclose(ys.numpy(), x.numpy() ** 3)

@@ -29,7 +29,15 @@ import numpy as np
 
 from .tensor import Tensor
 
-__all__ = ["BatchedTensor", "wrap", "LEVELS", "VMAP"]
+__all__ = [
+    "BatchedTensor",
+    "wrap",
+    "LEVELS",
+    "VMAP",
+    "RANDOM_ERROR",
+    "random_batch",
+    "randomness_of",
+]
 
 # VMAP[0]: the number of open vmap levels (dispatch reads this one cell on its slow path only).
 VMAP = [0]
@@ -140,6 +148,33 @@ class _Meta:
 
     def __getattr__(self, name: str) -> Any:
         return self._refuse()
+
+
+RANDOM_ERROR = (
+    "vmap: called random operation while in randomness error mode. Please either use the "
+    "'same' or 'different' randomness flags on vmap or perform the randomness operation out of "
+    "vmap"
+)
+
+
+def random_batch() -> tuple[int, int] | None:
+    """What a random op that meets no batched tensor does inside ``vmap``: raise
+    (``randomness="error"``), draw once for every entry (``"same"``: returns None) or draw one
+    sample per entry (``"different"``: returns the innermost ``(level, size)`` to batch at)."""
+    if not LEVELS:
+        return None
+    level, size, mode = LEVELS[-1]
+    if mode == "error":
+        raise RuntimeError(RANDOM_ERROR)
+    return (level, size) if mode == "different" else None
+
+
+def randomness_of(level: int) -> str:
+    """The ``randomness`` of vmap level ``level``; raises in ``"error"`` mode."""
+    mode = next(m for lvl, _, m in LEVELS if lvl == level)
+    if mode == "error":
+        raise RuntimeError(RANDOM_ERROR)
+    return mode
 
 
 def wrap(value: Tensor, level: int, size: int) -> BatchedTensor:

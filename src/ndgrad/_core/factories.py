@@ -21,6 +21,7 @@ import numpy as np
 
 from .. import _backend
 from . import dtypes as _dt
+from .batched import BatchedTensor, wrap
 from .construct import (
     _check_device,
     _finish,
@@ -688,6 +689,11 @@ def _new_factory(
     value: Any = None,
 ) -> Tensor:
     shape = _size(name, args, size)
+    if type(self) is BatchedTensor:  # inside vmap, as functorch: one new tensor per entry
+        inner = _new_factory(
+            self._value, name, (), (self._bsize, *shape), kind, dtype, device, rg, value
+        )
+        return wrap(inner, self._level, self._bsize)
     d = _dt.from_np_dtype(self._data.dtype) if dtype is None else _dt.to_dtype(dtype)
     xp = _backend.namespace(self._data)
     if xp is np or device is not None:

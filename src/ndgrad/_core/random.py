@@ -21,6 +21,7 @@ import numpy as np
 
 from .. import _backend
 from . import dtypes as _dt
+from .batched import BatchedTensor, random_batch, randomness_of, wrap
 from .factories import (
     _check_device,
     _size,
@@ -369,8 +370,25 @@ def _sample(
 ) -> Tensor:
     d = out_dtype(name, dtype, out)
     d = _dt.to_dtype(d) if d is not None else (default or _dt.get_default_dtype())
+    lv = _vmap_draws(name, out)
+    if lv is not None:  # inside vmap(randomness="different"): one sample per entry
+        full = (lv[1], *shape)
+        a = alloc(name, full, d.np, lambda: draw(full, d))
+        return wrap(result(a, None, device, False), *lv)
     a = alloc(name, shape, d.np, lambda: draw(shape, d))
     return result(a, out, device, requires_grad)
+
+
+def _vmap_draws(name: str, out: Any) -> tuple[int, int] | None:
+    """Inside vmap: raise for randomness="error", None for "same", the level to batch at for
+    "different"."""
+    lv = random_batch()
+    if lv is not None and out is not None:
+        raise RuntimeError(
+            f"vmap: {name}(out=...) cannot draw different samples per entry into one out tensor; "
+            "hint: drop out= inside vmap"
+        )
+    return lv
 
 
 def rand(
@@ -468,6 +486,11 @@ def randint(
     d = _dt.int64 if d is None else _dt.to_dtype(d)
     check_int_bounds(d, lo, hi)
     g = np_generator(generator, "randint")
+    lv = _vmap_draws("randint", out)
+    if lv is not None:
+        full = (lv[1], *shape)
+        a = alloc("randint", full, d.np, lambda: integers(g, full, d, lo, hi))
+        return wrap(result(a, None, device, False), *lv)
     a = alloc("randint", shape, d.np, lambda: integers(g, shape, d, lo, hi))
     return result(a, out, device, requires_grad)
 
@@ -506,6 +529,10 @@ def randperm(
             f"values up to {n - 1}; hint: use dtype=ndgrad.int64"
         )
     g = np_generator(generator, "randperm")
+    lv = _vmap_draws("randperm", out)
+    if lv is not None:
+        rows = np.stack([g.permutation(n) for _ in range(lv[1])]).astype(d.np)
+        return wrap(result(rows, None, device, False), *lv)
     a = alloc("randperm", (n,), d.np, lambda: g.permutation(n).astype(d.np))
     return result(a, out, device, requires_grad)
 
@@ -519,6 +546,11 @@ def _like_sample(
     memory_format: Any,
     draw: Any,
 ) -> Tensor:
+    if type(input) is BatchedTensor:  # inside vmap: per entry ("different") or shared ("same")
+        mode = randomness_of(input._level)
+        one = input._value if mode == "different" else input._value.select(0, 0)
+        t = _like_sample(name, one, dtype, device, False, memory_format, draw)
+        return wrap(t, input._level, input._bsize) if mode == "different" else t
     src = check_tensor(name, input)._data
     d = _dt.from_np_dtype(src.dtype) if dtype is None else _dt.to_dtype(dtype)
     values = alloc(name, tuple(src.shape), d.np, lambda: draw(tuple(src.shape), d))

@@ -262,7 +262,7 @@ def vjp(func: Callable[..., Any], *primals: Any, has_aux: bool = False) -> tuple
         if top > have:  # cotangents batched at a level the outputs are not: one pass per entry
             return _vjp_per_entry(vjp_fn, cts, top)
         pcs = []
-        for c, (po, lv) in zip(cts, phys, strict=True):
+        for c, (_, lv) in zip(cts, phys, strict=True):
             pc, _ = physical(_at_levels(c, lv))
             pcs.append(pc)
         _DEPTH[0] += 1
@@ -284,7 +284,9 @@ def vjp(func: Callable[..., Any], *primals: Any, has_aux: bool = False) -> tuple
 
     value = tree_unflatten([_plain(o, keep) for o in outs], ospec)
     if has_aux:
-        return value, vjp_fn, aux
+        from ._pytree import tree_map
+
+        return value, vjp_fn, tree_map(lambda t: _plain(t, keep), aux)
     return value, vjp_fn
 
 
@@ -473,7 +475,7 @@ def jacrev(
         else:
 
             def row(*ct: Any) -> Any:  # one cotangent: a fresh forward, batched over the basis
-                _, fn = vjp(part, *diff)[:2]
+                _, fn = vjp(part, *diff, has_aux=has_aux)[:2]
                 return fn(tree_unflatten(list(ct), ospec))
 
             cols = [list(vmap(row, chunk_size=chunk_size)(*blocks))]
@@ -504,11 +506,8 @@ def _assemble(
         blocks = []
         for j, x in enumerate(flat_in):
             g = grads[j]
-            if rows_first:  # g: (n_out_total, *x.shape)
-                blk = g.narrow(0, start, k).reshape(*o.shape, *x.shape)
-            else:  # g: (n_in_total, *o.shape) for input j's rows
-                blk = g  # filled by the caller
-            blocks.append(blk)
+            # rows first: g is (n_out_total, *x.shape); else (n_in_total, *o.shape), as it is
+            blocks.append(g.narrow(0, start, k).reshape(*o.shape, *x.shape) if rows_first else g)
         start += k
         # regroup by argument
         grouped = []

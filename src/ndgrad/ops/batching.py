@@ -566,11 +566,7 @@ def rule_of(op: OpDef) -> Any:
 def _randomness(op: OpDef, args: list, bd: list, params: dict, pbd: dict, size: int) -> Any:
     mode = _b.LEVELS[-1][2] if _b.LEVELS else "error"
     if mode == "error":
-        raise RuntimeError(
-            "vmap: called random operation while in randomness error mode. Please either use "
-            "the 'same' or 'different' randomness flags on vmap or perform the randomness "
-            "operation out of vmap"
-        )
+        raise RuntimeError(_b.RANDOM_ERROR)
     if mode == "same":  # the same draws for every entry: the generator rewinds for each
         from .._core.random import default_generator
 
@@ -676,15 +672,25 @@ def handle_composite(op: OpDef, fn: Any, args: tuple, kwargs: dict) -> Any:
         return fn(*args, **kwargs)
     except _b.VmapDataError:
         pass
+    return loop_call(f"'{op.name}' (it reads values in Python)", fn, args, kwargs, found)
+
+
+def loop_call(what: str, fn: Any, args: tuple, kwargs: dict, found: list | None = None) -> Any:
+    """``fn`` once per entry of the innermost batched level among the arguments, the results
+    stacked (warning once per ``what``): vmap's fallback where no batching rule applies."""
+    if found is None:
+        found = []
+        _levels_in(args, found)
+        _levels_in(kwargs, found)
     level, size = max(found)
-    if op.name not in _WARNED:
-        _WARNED.add(op.name)
+    if what not in _WARNED:
+        _WARNED.add(what)
         warnings.warn(
             f"vmap: there is a performance drop because ndgrad has no batching rule for "
-            f"'{op.name}' (it reads values in Python): it runs once per batch entry ({size} "
-            "calls) and the results are stacked; hint: the result is correct, only slower",
+            f"{what}: it runs once per batch entry ({size} calls) and the results are stacked; "
+            "hint: the result is correct, only slower",
             UserWarning,
-            stacklevel=3,
+            stacklevel=4,
         )
     from .join import stack
 

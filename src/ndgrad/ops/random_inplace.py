@@ -19,6 +19,7 @@ node does not keep it alive.
 
 from __future__ import annotations
 
+import functools
 import warnings
 from typing import Any
 
@@ -27,6 +28,7 @@ import numpy as np
 from .. import _backend
 from .._core import dtypes as _dt
 from .._core import random as _r
+from .._core.batched import LEVELS, BatchedTensor, random_batch, randomness_of, wrap
 from .._core.factories import check_tensor, out_dtype, torch_name, write_out, zeros_like
 from .._core.grad_mode import grad_enabled
 from .._core.tensor import Tensor
@@ -95,10 +97,30 @@ def _num(v: Any, who: str, arg: str) -> Any:
     return v
 
 
-def _fill(self: Tensor, op: OpDef, what: str, draw: Any, generator: Any) -> Tensor:
-    """Check, draw ``draw(g, shape, dtype)`` and write it into ``self`` through ``op``."""
+def _fill(
+    self: Tensor, op: OpDef, what: str, draw: Any, generator: Any, inner: bool = False
+) -> Tensor:
+    """Check, draw ``draw(g, shape, dtype)`` and write it into ``self`` through ``op``.
+
+    Inside vmap (``inner``: the write into a batch's values), as functorch: a batched ``self``
+    gets one draw per entry (``randomness="different"``) or one draw for all (``"same"``); an
+    unbatched one cannot take different draws."""
     check_tensor(what, self, "self")
     _check_inplace(self, f"{what}()")
+    if type(self) is BatchedTensor:
+        if randomness_of(self._level) == "different":
+            _fill(self._value, op, what, draw, generator, True)
+            return self
+        one = draw(_r.np_generator(generator, what), tuple(self.shape), self.dtype)
+        _fill(self._value, op, what, lambda g, s, d: np.broadcast_to(one, s), generator, True)
+        return self
+    if not inner and random_batch() is not None:
+        raise RuntimeError(
+            "vmap: Cannot ask for different inplace randomness on an unbatched tensor. This will "
+            "appear like same randomness. If this is necessary for your usage, please file an "
+            "issue with functorch.; hint: draw into a tensor of the batch (x.new_empty(shape) "
+            "of a batched x) or use randomness='same'"
+        )
     g = _r.np_generator(generator, what)
     d = self.dtype
     sample = np.asarray(draw(g, tuple(self.shape), d)).astype(d.np, copy=False)
@@ -317,6 +339,41 @@ def log_normal_(self: Tensor, mean: Any = 1.0, std: Any = 2.0, *, generator: Any
 # normal, bernoulli, poisson.
 
 
+def _vmapped(fn: Any) -> Any:
+    """A random function of tensors, made to follow vmap's ``randomness`` as functorch does:
+    "error" raises, "different" draws independently for every entry, "same" draws once (for
+    batched arguments: the same draws, taken entry by entry from one generator state)."""
+
+    @functools.wraps(fn)
+    def run(*args: Any, **kwargs: Any) -> Any:
+        if not LEVELS:
+            return fn(*args, **kwargs)
+        found = [a for a in (*args, *kwargs.values()) if type(a) is BatchedTensor]
+        if not found:
+            lv = random_batch()
+            if lv is None:
+                return fn(*args, **kwargs)
+            return wrap(EXPORTS["stack"]([fn(*args, **kwargs) for _ in range(lv[1])]), *lv)
+        level = max(a._level for a in found)
+        size = next(a._bsize for a in found if a._level == level)
+        mode = randomness_of(level)
+
+        def entry(a: Any, b: int) -> Any:
+            return a._value.select(0, b) if type(a) is BatchedTensor and a._level == level else a
+
+        gen = kwargs.get("generator") or _r.default_generator
+        state = gen.get_state()
+        outs = []
+        for b in range(size):
+            if mode == "same":
+                gen.set_state(state)
+            a_b = [entry(a, b) for a in args]
+            outs.append(fn(*a_b, **{k: entry(v, b) for k, v in kwargs.items()}))
+        return wrap(EXPORTS["stack"](outs), level, size)
+
+    return run
+
+
 def _refuse_out_grad(name: str, out: Any, *tensors: Any) -> None:
     if (
         out is not None
@@ -349,6 +406,7 @@ def _finish_sample(name: str, op: OpDef, inputs: tuple, sample: np.ndarray, out:
     return write_out(res._data.astype(out.dtype.np, copy=False), out, False, warn)
 
 
+@_vmapped
 def normal(
     mean: Any,
     std: Any = None,
@@ -447,6 +505,7 @@ def _broadcast_shape(a: tuple, b: tuple) -> tuple:
         raise
 
 
+@_vmapped
 def bernoulli(
     input: Tensor, p: Any = None, *, generator: Any = None, out: Tensor | None = None
 ) -> Tensor:
@@ -478,6 +537,7 @@ def bernoulli(
     return _finish_sample("bernoulli", op, (input,), sample, out)
 
 
+@_vmapped
 def poisson(input: Tensor, generator: Any = None) -> Tensor:
     """Poisson samples with rates ``input`` (elementwise), in ``input``'s dtype.
 
