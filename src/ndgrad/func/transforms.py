@@ -259,12 +259,12 @@ def vjp(func: Callable[..., Any], *primals: Any, has_aux: bool = False) -> tuple
                 )
         top = max((c._level for c in cts if type(c) is BatchedTensor), default=0)
         have = max((lv[0][0] for _, lv in phys if lv), default=0)
-        if top > have:  # cotangents batched at a level the outputs are not: one pass per entry
+        if top > have and have:  # batched at a level the batched outputs are not: per entry
             return _vjp_per_entry(vjp_fn, cts, top)
         pcs = []
         for c, (_, lv) in zip(cts, phys, strict=True):
-            pc, _ = physical(_at_levels(c, lv))
-            pcs.append(pc)
+            # an unbatched output takes a batched cotangent as it is: the rules batch by vmap
+            pcs.append(physical(_at_levels(c, lv))[0] if lv else c)
         _DEPTH[0] += 1
         try:
             k = _keep_graph() or keep
@@ -472,6 +472,8 @@ def jacrev(
                 vjp_fn(tree_unflatten([b.reshape(o.shape) for b, o in zip(blocks, outs)], ospec))
             ]
             cols = [[r.unsqueeze(0) for r in rows[0]]]
+        elif not any(type(o) is BatchedTensor for o in outs):  # one backward, batched over rows
+            cols = [list(vmap(lambda *ct: vjp_fn(tree_unflatten(list(ct), ospec)))(*blocks))]
         else:
 
             def row(*ct: Any) -> Any:  # one cotangent: a fresh forward, batched over the basis
