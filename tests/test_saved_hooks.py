@@ -79,15 +79,15 @@ def test_a_pack_hook_that_modifies_its_input_in_place_is_refused():
         _ = y.exp()
 
 
-def test_an_in_place_change_of_a_saved_input_is_still_reported_with_hooks():
+def test_hooks_own_the_value_so_a_later_in_place_change_is_not_checked_as_in_torch():
     x = x64([1.0, 2.0])
     y = x * 1
     with saved_tensors_hooks(lambda t: t.detach().clone(), lambda t: t):
         z = (y * y).sum()
     with ndgrad.no_grad():
         y.add_(1)
-    with pytest.raises(RuntimeError, match="modified by an inplace operation"):
-        z.backward()
+    z.backward()  # the copies the pack made are the values the forward used
+    np.testing.assert_allclose(x.grad.numpy(), [2.0, 4.0])
 
 
 def test_custom_functions_and_multi_output_ops_go_through_the_hooks():

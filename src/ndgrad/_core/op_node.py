@@ -125,17 +125,9 @@ def unpack_inputs(v: Any, g: Any) -> Any:
 
 
 def _unpack_all(v: Any, saved: tuple) -> tuple:
-    vers = v.vers
-    out = []
-    for i, a in enumerate(saved):
-        if type(a) is Packed:
-            t = a.tensor()
-            want = 0 if vers is None else vers[i]
-            if a.current_version != want:
-                raise version_error(v, i, t, want)
-            a = t
-        out.append(a)
-    return tuple(out)
+    """The saved inputs with the hooked ones unpacked (their versions are not checked: the
+    hooks own them, as in PyTorch)."""
+    return tuple(a.tensor() if type(a) is Packed else a for a in saved)
 
 
 def rule(v: Node, i: int, g: Tensor, ans: Any, args: Any) -> Tensor | None:

@@ -9,9 +9,10 @@ device and how ``utils.checkpoint`` keeps an index instead of the value and reco
 
 The unpacked tensor takes the original's place in the graph: an input saved by a non-leaf keeps
 that tensor's node as its history, and a saved leaf gets a one-edge identity node into the leaf,
-so ``create_graph=True`` differentiates through hooked values as through plain ones. Unlike
-PyTorch, ndgrad still checks the version of a hooked input (it keeps the tiny version counter,
-not the tensor), so an in-place change after the forward is still reported.
+so ``create_graph=True`` differentiates through hooked values as through plain ones. As in
+PyTorch, the hooks own the value: a hooked value is not checked against in-place changes made
+after the forward (a pack that copies keeps the value the forward used; one that keeps the
+tensor itself sees the change).
 
 The check on the recording path is one list read (``ACTIVE[0]``, the number of open hook
 contexts in any thread); the hooks themselves live in a ContextVar, so threads and async tasks
@@ -86,7 +87,7 @@ class _LeafEdge(MultiNode):
 class Packed:
     """A saved tensor as ``pack`` returned it, with what ``unpack`` needs to put it back."""
 
-    __slots__ = ("value", "unpack_fn", "vc", "version", "node", "requires_grad", "shape")
+    __slots__ = ("value", "unpack_fn", "node", "requires_grad", "shape")
 
     def __init__(self, t: Tensor, hooks: tuple, output: bool = False) -> None:
         pack, self.unpack_fn = hooks
@@ -103,8 +104,6 @@ class Packed:
                 "to unexpected side-effects. Please open an issue if you need to perform in-place "
                 "operations on the input to a pack hook.; hint: return a modified copy instead"
             )
-        self.vc = t._shared_vc()  # the live counter (not the tensor): versions stay checked
-        self.version = before
         self.shape = tuple(t._data.shape)
         self.requires_grad = t._requires_grad
         node = t._node
@@ -123,17 +122,11 @@ class Packed:
                 "Output of saved tensor unpack_hook expected to be a Tensor but got result of "
                 f"type {type(u).__name__}"
             )
-        r = make(u._data, self.requires_grad, self.node)
-        r._vc = self.vc
-        return r
+        return make(u._data, self.requires_grad, self.node)
 
     def array(self) -> Any:
         """The unpacked value's array (a saved output: the node rebuilds its tensor)."""
         return self.tensor()._data
-
-    @property
-    def current_version(self) -> int:
-        return self.vc[0]
 
 
 def _version(t: Tensor) -> int:

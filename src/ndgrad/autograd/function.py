@@ -124,8 +124,8 @@ class FunctionCtx:
                 now = 0 if vc is None else vc[0]
             elif kind == "packed":  # (Packed, output number or None)
                 p, k = value
-                t = p.tensor()
-                now, version = p.current_version, p.version
+                t = value[0].tensor()
+                now = version  # the hooks own the value (not checked, as in PyTorch)
             else:  # "output": (array, version counter, output number)
                 data, vc, k = value
                 now = vc[0]
