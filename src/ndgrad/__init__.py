@@ -105,6 +105,7 @@ globals().update(_EXPORTS)
 
 from . import autograd, cuda, fft, func, linalg, nn, optim, special, utils  # noqa: E402
 from .ops.reduction import return_types  # noqa: E402
+from .serialization import load, save  # noqa: E402
 
 vmap = func.vmap  # PyTorch's torch.vmap
 
@@ -193,6 +194,8 @@ __all__ = [
     "nn",
     "optim",
     "utils",
+    "save",
+    "load",
     "return_types",
     "half",
     "float",
