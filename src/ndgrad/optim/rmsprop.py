@@ -1,0 +1,150 @@
+"""RMSprop (PyTorch's ``optim.RMSprop``)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from .._core.factories import zeros_like
+from .._core.tensor import Tensor
+from .optimizer import (
+    _IMPLEMENTATION_FLAGS,
+    Optimizer,
+    ParamsT,
+    _add,
+    _call_closure,
+    _check_hyper,
+    _get_value,
+    _new_step,
+    _plus,
+    _real,
+    _to_scalar,
+    _use_no_grad,
+)
+
+__all__ = ["RMSprop"]
+
+
+class RMSprop(Optimizer):
+    r"""RMSprop (Hinton's lecture notes; centred version of Graves, 2013), PyTorch's rule.
+
+    .. code-block:: text
+
+        g <- g + weight_decay * theta                  (if weight_decay != 0)
+        v <- alpha * v + (1 - alpha) * g * g
+        a <- alpha * a + (1 - alpha) * g               (centered)
+        avg = sqrt(v - a * a) + eps   if centered   else   sqrt(v) + eps
+        b <- momentum * b + g / avg;  theta <- theta - lr * b      (momentum > 0)
+        theta <- theta - lr * g / avg                               (otherwise)
+
+    Args:
+        params: the tensors to optimise, or parameter groups (dicts).
+        lr: learning rate (default: 1e-2).
+        alpha: smoothing constant (default: 0.99).
+        eps: added to the denominator (default: 1e-8).
+        weight_decay: L2 penalty (default: 0).
+        momentum: momentum factor (default: 0).
+        centered: normalise by the estimated variance of the gradient.
+        capturable, foreach, differentiable: accepted as ``None``/``False`` only.
+        maximize: maximise the objective instead of minimising it.
+
+    Example:
+        >>> import ndgrad
+        >>> w = ndgrad.tensor([1.0], requires_grad=True)
+        >>> opt = ndgrad.optim.RMSprop([w], lr=0.01)
+        >>> (w * w).sum().backward()
+        >>> _ = opt.step()
+        >>> w
+        tensor([0.9000], requires_grad=True)
+    """
+
+    _refused_flags = _IMPLEMENTATION_FLAGS
+
+    def __init__(
+        self,
+        params: ParamsT,
+        lr: float | Tensor = 1e-2,
+        alpha: float = 0.99,
+        eps: float = 1e-8,
+        weight_decay: float = 0,
+        momentum: float = 0,
+        centered: bool = False,
+        capturable: bool = False,
+        foreach: bool | None = None,
+        maximize: bool = False,
+        differentiable: bool = False,
+    ) -> None:
+        if isinstance(lr, Tensor) and lr.numel() != 1:
+            raise ValueError("Tensor lr must be 1-element")
+        _check_hyper(lr >= 0.0, f"Invalid learning rate: {lr}")
+        _check_hyper(eps >= 0.0, f"Invalid epsilon value: {eps}")
+        _check_hyper(momentum >= 0.0, f"Invalid momentum value: {momentum}")
+        _check_hyper(weight_decay >= 0.0, f"Invalid weight_decay value: {weight_decay}")
+        _check_hyper(alpha >= 0.0, f"Invalid alpha value: {alpha}")
+        defaults = {
+            "lr": lr,
+            "momentum": momentum,
+            "alpha": alpha,
+            "eps": eps,
+            "centered": centered,
+            "weight_decay": weight_decay,
+            "capturable": capturable,
+            "foreach": foreach,
+            "maximize": maximize,
+            "differentiable": differentiable,
+        }
+        super().__init__(params, defaults)
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        super().__setstate__(state)
+        for group in self.param_groups:
+            group.setdefault("momentum", 0)
+            group.setdefault("centered", False)
+            group.setdefault("foreach", None)
+            group.setdefault("maximize", False)
+            group.setdefault("differentiable", False)
+            group.setdefault("capturable", False)
+            for p in group["params"]:
+                p_state = self.state.get(p, {})
+                if len(p_state) != 0 and not isinstance(p_state["step"], Tensor):
+                    p_state["step"] = _new_step(float(p_state["step"]))
+
+    @_use_no_grad
+    def step(self, closure: Callable[[], Any] | None = None) -> Any:
+        """Perform one step; ``closure`` re-evaluates the model and returns the loss."""
+        loss = _call_closure(closure)
+        for group in self.param_groups:
+            lr = _to_scalar(group["lr"])
+            alpha, eps, momentum = group["alpha"], group["eps"], group["momentum"]
+            weight_decay, centered = group["weight_decay"], group["centered"]
+            for p in group["params"]:
+                if p.grad is None:
+                    continue
+                state = self.state[p]
+                if len(state) == 0:
+                    state["step"] = _new_step()
+                    state["square_avg"] = zeros_like(p)
+                    if momentum > 0:
+                        state["momentum_buffer"] = zeros_like(p)
+                    if centered:
+                        state["grad_avg"] = zeros_like(p)
+                grad = -p.grad if group["maximize"] else p.grad
+                state["step"] += 1
+                if weight_decay != 0:
+                    grad = _plus(grad, p, weight_decay)
+                param, grad, square_avg = _real(p, grad, state["square_avg"])
+                square_avg.mul_(alpha).addcmul_(grad, grad, value=1 - alpha)
+                if centered:
+                    (grad_avg,) = _real(state["grad_avg"])
+                    grad_avg.lerp_(grad, 1 - alpha)
+                    avg = square_avg.addcmul(grad_avg, grad_avg, value=-1).sqrt_()
+                else:
+                    avg = square_avg.sqrt()
+                avg = avg.add_(eps)
+                if momentum > 0:
+                    (buf,) = _real(state["momentum_buffer"])
+                    buf.mul_(momentum).addcdiv_(grad, avg)
+                    _add(param, buf, -lr)
+                else:
+                    param.addcdiv_(grad, avg, value=-_get_value(lr))
+        return loss
