@@ -430,7 +430,13 @@ def softsign(input: Tensor) -> Tensor:
     return input / (input.abs() + 1)
 
 
-def_composite(_F + "softsign", softsign, samples=_away(0.0), ref=lambda x: x / (1 + np.abs(x)))
+def_composite(
+    _F + "softsign",
+    softsign,
+    samples=_away(0.0),
+    ref=lambda x: x / (1 + np.abs(x)),
+    complex=True,
+)
 
 
 def tanhshrink(input: Tensor) -> Tensor:
@@ -438,7 +444,9 @@ def tanhshrink(input: Tensor) -> Tensor:
     return input - tanh(input)
 
 
-def_composite(_F + "tanhshrink", tanhshrink, samples=_away(), ref=lambda x: x - np.tanh(x))
+def_composite(
+    _F + "tanhshrink", tanhshrink, samples=_away(), ref=lambda x: x - np.tanh(x), complex=True
+)
 
 
 def _softmax_dim(name: str, ndim: int, stacklevel: int) -> int:

@@ -28,6 +28,7 @@ from .elementwise import (
     where,
 )
 from .families import unary_float
+from .pointwise import _is_cplx, _sum_terms, real_input_of_complex
 from .reduction import _tname
 from .registry import (
     EXPORTS,
@@ -94,19 +95,37 @@ def _logaddexp_fwd(xp: Any, x: Any, y: Any) -> Any:
     return xp.logaddexp(x, y)  # max + log1p(exp(-|x - y|)); equal infinities give themselves
 
 
+def _logaddexp_vjp(i: int, what: str) -> Any:
+    """Input i's rule: g / conj(1 + e^(other - input)) (holomorphic; PyTorch's form, finite
+    when the exponential overflows). A real input next to a complex one has no gradient in
+    PyTorch (its backward fails for it, though the forward and the jvp work): neither here."""
+
+    def rule(g: Tensor, ans: Any, x: Any, y: Any) -> Tensor:
+        a, b = (x, y) if i == 0 else (y, x)
+        if isinstance(a, Tensor) and not a.is_complex() and _is_cplx(b):
+            raise real_input_of_complex("logaddexp", what)
+        return g / _cj(1 + exp(b - a))
+
+    return rule
+
+
+def _logaddexp_jvp(ts: tuple, ans: Any, x: Any, y: Any) -> Tensor | None:
+    x_t, y_t = ts
+    return _sum_terms(
+        None if x_t is None else x_t / (1 + exp(y - x)),
+        None if y_t is None else y_t / (1 + exp(x - y)),
+    )
+
+
 logaddexp = def_op(
     "logaddexp",
     forward=_logaddexp_fwd,
-    # d/dx log(e^x + e^y) = 1/(1 + e^(y - x)) (PyTorch's form: finite when e^(y - x) overflows)
-    vjp=(
-        lambda g, ans, x, y: g / _cj(1 + exp(y - x)),
-        lambda g, ans, x, y: g / _cj(1 + exp(x - y)),
-    ),
-    jvp="elementwise",
+    # d/dx log(e^x + e^y) = 1/(1 + e^(y - x)) (conjugated for complex inputs)
+    vjp=(_logaddexp_vjp(0, "input"), _logaddexp_vjp(1, "other")),
+    jvp=_logaddexp_jvp,
     inputs=("input", "other"),
     promote="binary",
-    # Complex values are computed (as PyTorch's), but not differentiated: PyTorch's own
-    # backward fails for a real and a complex input, so there is nothing to match there.
+    complex=True,
     samples=_real_binary_samples,
     ref=np.logaddexp,
     doc="log(e^x + e^y), without overflow. d/dx = 1/(1 + e^(y - x)), d/dy = 1/(1 + e^(x - y)).\n\n"

@@ -56,6 +56,7 @@ from .conv_checks import (
     ntuple,
     out_size,
 )
+from .elementwise import _cj
 from .registry import EXPORTS, def_composite, def_op
 
 __all__ = [
@@ -335,6 +336,7 @@ _im2col = def_op(
     method=False,
     export=False,
     backward_name="Im2ColBackward0",
+    complex=True,
     doc="The sliding windows of x (N, C, *S) as (N, C, *K, *L); linear, its vjp is _col2im.",
 )
 
@@ -348,6 +350,7 @@ _col2im = def_op(
     method=False,
     export=False,
     backward_name="Col2ImBackward0",
+    complex=True,
     doc="Windows (N, C, *K, *L) summed back onto (N, C, *output_size); the adjoint of _im2col.",
 )
 
@@ -461,6 +464,7 @@ def _conv_vjp_input(gs: tuple, ans: Any, x: Any, w: Tensor, b: Any, **kw: Any) -
         return None
     stride, padding, dilation = kw["stride"], kw["padding"], kw["dilation"]
     groups = kw["groups"]
+    w = _cj(w)  # complex: the adjoint uses conj(w) (See Note [Complex gradients])
     if kw["transposed"]:  # the adjoint of a transposed convolution is the convolution
         return convolution(g, w, None, stride, padding, dilation, False, (0,) * len(stride), groups)
     # the rows past the last window (when the stride skips them) get zeros: output_padding
@@ -482,11 +486,13 @@ def _conv_vjp_weight(gs: tuple, ans: Any, x: Any, w: Any, b: Any, **kw: Any) -> 
     win = {"kernel_size": kernel, "dilation": dilation, "padding": padding, "stride": stride}
     perm = (1, 0, *range(2, 2 + nsp))
     # not transposed: gw[o, c, k] = sum_{n, l} g[n, o, l] * windows(x)[c, k, n, l], per group;
-    # transposed: gw[c, o, k] = sum_{n, l} x[n, c, l] * windows(g)[o, k, n, l], per group
+    # transposed: gw[c, o, k] = sum_{n, l} x[n, c, l] * windows(g)[o, k, n, l], per group;
+    # complex: x conjugated (See Note [Complex gradients])
+    x = _cj(x)
     a, b = (g, x) if not kw["transposed"] else (x, g)
     saved = ans[1] if ans is not None else None
     if saved is not None and saved.numel() and not is_grad_enabled():  # See Note [Saved columns]
-        cols = saved
+        cols = _cj(saved)
     else:
         cols = _im2col(b, gemm=True, **win)
         # sizes spelled out, not -1: an empty batch has no elements to infer them from
@@ -548,6 +554,7 @@ _convolution = def_op(
     method=False,
     export=False,
     backward_name="ConvolutionBackward0",
+    complex=True,
     doc="The convolution record: (output, the saved im2col columns). See Note [Saved columns].",
 )
 
@@ -692,7 +699,7 @@ for _n, _make, _samples in (
     (3, _conv_transposend, _conv_t3d_samples),
 ):
     _f = _make(_n)
-    _pub = def_composite(f"nn.functional.{_f.__name__}", _f, samples=_samples)
+    _pub = def_composite(f"nn.functional.{_f.__name__}", _f, samples=_samples, complex=True)
     EXPORTS[_f.__name__] = _pub  # torch.conv2d, torch.conv_transpose2d, ...
     globals()[_f.__name__] = _pub
 
@@ -794,5 +801,5 @@ def fold(
     return out.squeeze(0) if unbatched else out
 
 
-unfold = def_composite("nn.functional.unfold", unfold, samples=_unfold_samples)
-fold = def_composite("nn.functional.fold", fold, samples=_fold_samples)
+unfold = def_composite("nn.functional.unfold", unfold, samples=_unfold_samples, complex=True)
+fold = def_composite("nn.functional.fold", fold, samples=_fold_samples, complex=True)

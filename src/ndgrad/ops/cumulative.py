@@ -22,7 +22,9 @@ of ``g`` apart: ``exp(x_i + rlogcumsumexp(log g+ - out)_i) - exp(x_i + rlogcumsu
 out)_i)``, so no intermediate overflows. Where a part is empty its log is a large finite
 negative number rather than -inf (its exponential is exactly 0), which keeps the second
 derivative free of ``-inf - -inf``. At ``x_i = -inf`` with every earlier element -inf too, the
-gradient is NaN, as PyTorch's.
+gradient is NaN, as PyTorch's. Complex x (a complex g has no sign to split on) takes PyTorch's
+complex form: ``conj(exp(x + rlogcumsumexp(log(conj g) - out)))``, which is
+``sum_{j>=i} g_j conj(exp(x_i - out_j))`` (See Note [Complex gradients] in elementwise.py).
 """
 
 from __future__ import annotations
@@ -247,7 +249,37 @@ def _logcumsumexp_fwd(xp: Any, x: Any, *, dim: int) -> Any:
     d = _wrap(dim, x.ndim, "logcumsumexp")
     if x.shape[d] == 0:
         return xp.asarray(x, copy=True)
+    if _dtype(x).is_complex:
+        return _on_host(xp, lambda a: _complex_lcse(a, d), x)
     return _on_host(xp, lambda a: np.logaddexp.accumulate(a, axis=d), x)
+
+
+def _log_add_exp_complex(x: np.ndarray, acc: np.ndarray) -> np.ndarray:
+    """PyTorch's complex ``log(e^x + e^acc)``: the one with the larger real part is the max,
+    ``max + log1p(exp(min - max))`` (a tie takes ``x`` as the max); two real parts of -inf give
+    ``-inf + 0j``, two of +inf ``log(e^x + e^acc)``, a NaN part NaN."""
+    swap = x.real < acc.real
+    lo, hi = np.where(swap, x, acc), np.where(swap, acc, x)
+    with np.errstate(all="ignore"):
+        out = np.log1p(np.exp(lo - hi)) + hi
+        inf = ~np.isfinite(lo.real) & (lo.real == hi.real)
+        if inf.any():
+            out = np.where(inf & (lo.real < 0), lo.real + 0j, out)
+            out = np.where(inf & (lo.real > 0), np.log(np.exp(x) + np.exp(acc)), out)
+    nan = np.isnan(x) | np.isnan(acc)
+    return np.where(nan, complex(np.nan, np.nan), out) if nan.any() else out
+
+
+def _complex_lcse(a: np.ndarray, d: int) -> np.ndarray:
+    """logcumsumexp of complex ``a`` along ``d``: PyTorch's scan (one step per position), so
+    the imaginary parts (defined up to 2 pi) are PyTorch's."""
+    a = np.moveaxis(a, d, 0)
+    out = np.empty_like(a)
+    acc = np.full(a.shape[1:], complex(-np.inf, 0.0), dtype=a.dtype)
+    for i in range(a.shape[0]):
+        acc = _log_add_exp_complex(a[i], acc)
+        out[i] = acc
+    return np.moveaxis(out, 0, d)
 
 
 _EMPTY_LOG = -1e30  # the log of an empty part: finite, so no -inf - -inf in second order
@@ -272,6 +304,8 @@ def _logcumsumexp_vjp(g: Tensor, ans: Tensor, x: Tensor, *, dim: int) -> Tensor:
         return g
     d = dim % x.ndim
     exp = _E("exp")
+    if x.is_complex():  # sum_{j>=i} g_j conj(exp(x_i - out_j)): no sign split needed
+        return _cj(exp(x + _rlogcumsumexp(_E("log")(_cj(g)) - ans, d)))
     lp, ln = _signed_logs(g)
     return exp(x + _rlogcumsumexp(lp - ans, d)) - exp(x + _rlogcumsumexp(ln - ans, d))
 
@@ -282,6 +316,8 @@ def _logcumsumexp_jvp(tangents: tuple, ans: Tensor, x: Tensor, *, dim: int) -> T
         return t
     d = dim % x.ndim
     exp = _E("exp")
+    if x.is_complex() or t.is_complex():  # sum_{i<=j} exp(x_i - out_j) t_i
+        return exp(logcumsumexp(_E("log")(t) + x, d) - ans)
     lp, ln = _signed_logs(t)
     return exp(logcumsumexp(lp + x, d) - ans) - exp(logcumsumexp(ln + x, d) - ans)
 
@@ -307,6 +343,7 @@ logcumsumexp = def_op(
         Sample((rand(rng, (0, 2), dt),), {"dim": 0}, name="empty"),
     ],
     ref=_lcse_ref,
+    complex=True,
     doc="``log(cumsum(exp(x), dim))`` without overflow (-inf entries allowed). "
     "d out_j / d x_i = exp(x_i - out_j) for i <= j: See Note [Stable logcumsumexp gradients].",
 )
@@ -490,4 +527,5 @@ for _name, _fn, _cum in (
         _fn,
         samples=_trap_samples,
         ref=lambda y, x=None, dx=None, dim=-1, _cum=_cum: _np_trap(y, x, dx, dim, _cum),
+        complex=True,
     )

@@ -104,6 +104,7 @@ _fill = def_op(
     ],
     ref=lambda x, value: np.full_like(x, value),
     torch=lambda x, value: __import__("torch").fill(x, value),
+    complex=True,
     doc="``input``'s shape and dtype, every element ``value`` (a number). d/dinput = 0.",
 )
 
@@ -136,6 +137,7 @@ _fill_tensor = def_op(
     ],
     ref=lambda x, value: np.full_like(x, value),
     torch=lambda x, value: x.clone().fill_(value),
+    complex=True,
     doc="``input``'s shape and dtype, every element the 0-d tensor ``value``. d/dinput = 0, "
     "d/dvalue = the sum of g.",
 )

@@ -9,8 +9,18 @@ gradient of ``A -> cholesky((A + A^H) / 2)``, not of "the lower triangle of A" (
 reads). ndgrad factors ``(A + A^H) / 2``: bit for bit PyTorch's input when ``A`` is Hermitian
 (every input ``cholesky`` is meant for), and then values, gradients and forward-mode tangents
 are PyTorch's; a non-Hermitian ``A`` is factored by its Hermitian part (PyTorch would ignore the
-upper triangle). Complex inputs: PyTorch's complex rule has an anti-Hermitian part on the
-imaginary diagonal that no forward explains, so cholesky's records are real only for now.
+upper triangle).
+
+Complex inputs: PyTorch's rule leaves ``Phi`` an imaginary diagonal, ``i Im(diag(L^H gL)) / 2``,
+so its gradient has an anti-Hermitian part ``L^-H (i Im(diag(L^H gL)) / 2) L^-1`` that no
+Hermitian perturbation of ``A`` sees (it is the loss's derivative along the phases of L's
+columns, which the factorization fixes). ndgrad keeps the Hermitian part only: the exact
+gradient of its forward, and PyTorch's ``herm(gA)``. The two agree whenever the loss does not
+depend on those phases (``Im(diag(L^H gL)) = 0``), and in every chain that builds ``A`` Hermitian
+from parameters (``A = B B^H + I``: the anti-Hermitian part cancels on the way to ``B``). The
+table compares with PyTorch's ``cholesky((A + A^H) / 2)``, the function ndgrad computes (its
+complex samples are not Hermitian); tests/test_complex_gaps.py compares plain
+``torch.linalg.cholesky`` on Hermitian matrices.
 """
 
 from __future__ import annotations
@@ -86,6 +96,8 @@ def _cholesky_vjp(grads: tuple, ans: tuple, a: Any, *, upper: bool = False, **_:
         lo, gl = _mH(lo), _mH(gl)
     phi = tril(matmul(_mH(lo), gl))
     phi = 0.5 * (phi + _mH(tril(phi, -1)))
+    if phi.is_complex():  # the Hermitian part: See Note [Cholesky reads the Hermitian part]
+        phi = 0.5 * (phi + _mH(phi))
     ga = solve_triangular(_mH(lo), phi, upper=True, left=True)
     return solve_triangular(lo, ga, upper=False, left=False)
 
@@ -113,6 +125,14 @@ def _chol_ref(a: np.ndarray, upper: bool = False, check_errors: bool = False) ->
     return (np.swapaxes(lo, -1, -2) if upper else lo), np.zeros(a.shape[:-2], np.int32)
 
 
+def _torch_cholesky_ex(a: Any, upper: bool = False, check_errors: bool = False) -> Any:
+    """PyTorch on the Hermitian part, as ndgrad reads it (bit for bit PyTorch's input for a
+    Hermitian ``a``): See Note [Cholesky reads the Hermitian part]."""
+    import torch
+
+    return torch.linalg.cholesky_ex((a + a.mH) / 2, upper=upper, check_errors=check_errors)
+
+
 cholesky_ex = def_op(
     "linalg.cholesky_ex",
     forward=_cholesky_ex_fwd,
@@ -128,6 +148,8 @@ cholesky_ex = def_op(
     method=False,
     samples=_chol_samples,
     ref=_chol_ref,
+    torch=_torch_cholesky_ex,
+    complex=True,
     doc="``linalg.cholesky_ex(A, upper=False, check_errors=False)``: (L, info), A = L L^H; "
     "info = k > 0 when the leading minor of order k is not positive-definite. PyTorch's "
     "symmetric gradient; see Note [Cholesky reads the Hermitian part].",
@@ -157,6 +179,8 @@ def_composite(
     cholesky,
     samples=_chol_samples,
     ref=lambda a, upper=False: _chol_ref(a, upper)[0],
+    torch=lambda a, upper=False: _torch_cholesky_ex(a, upper).L,
+    complex=True,
 )
 
 
@@ -202,12 +226,26 @@ def_composite(
         (np.swapaxes(lo, -1, -2) @ lo) if upper else (lo @ np.swapaxes(lo, -1, -2)), b
     ),
 )
-# Not complex=True: for a complex L, LAPACK's potri reads only the real part of L's diagonal (a
-# Cholesky factor's diagonal is real), where (L L^H)^-1 uses all of it.
+
+
+def _torch_cholesky_inverse(lo: Any, upper: bool = False) -> Any:
+    """PyTorch's cholesky_inverse; for a complex L, (L L^H)^-1 by PyTorch's inv: LAPACK's potri
+    reads only the real part of L's diagonal (a Cholesky factor's is real, the table's complex
+    samples' is not), where PyTorch's gradient, and ndgrad's value, use all of it.
+    tests/test_complex_gaps.py compares torch.cholesky_inverse itself on complex factors."""
+    import torch
+
+    if not lo.is_complex():
+        return torch.cholesky_inverse(lo, upper)
+    return torch.linalg.inv(lo.mH @ lo if upper else lo @ lo.mH)
+
+
 def_composite(
     "cholesky_inverse",
     cholesky_inverse,
     method=True,
+    torch=_torch_cholesky_inverse,
+    complex=True,
     samples=lambda rng, dt: [
         Sample((_tri_matrix(rng, (3, 3), dt, False),)),
         Sample((_tri_matrix(rng, (2, 2), dt, True), True)),

@@ -168,7 +168,17 @@ def mse_loss(
     _size_warning(input, target)
     reduction = _legacy(size_average, reduce, reduction)
     d = input - target
+    _no_complex_kernel(d, "mse_cpu")
     return _weighted(d * d, weight, input, reduction, "sum")
+
+
+def _no_complex_kernel(d: Tensor, kernel: str) -> None:
+    """PyTorch's error for a loss whose kernel has no complex form (mse, smooth_l1)."""
+    if isinstance(d, Tensor) and d.is_complex():
+        raise NotImplementedError(
+            f"\"{kernel}\" not implemented for '{_tname(d)}'; hint: the loss of complex "
+            "values is not defined here: use l1_loss, or a loss of (input - target).abs()"
+        )
 
 
 def l1_loss(
@@ -208,8 +218,9 @@ def smooth_l1_loss(
     if beta < 0:
         raise RuntimeError("smooth_l1_loss does not support negative values for beta.")
     d = input - target
-    if beta == 0:
+    if beta == 0:  # the l1 loss: complex inputs too, as PyTorch
         return _reduce(d.abs(), reduction)
+    _no_complex_kernel(d, "smooth_l1_cpu")
     return _reduce(_huberish(d, beta, 1.0), reduction)
 
 
@@ -286,7 +297,7 @@ def _register(name: str, fn: Callable[..., Any], samples: Any, **kwargs: Any) ->
 
 
 _register("mse_loss", mse_loss, _regression_samples(()))
-_register("l1_loss", l1_loss, _regression_samples(()))
+_register("l1_loss", l1_loss, _regression_samples(()), complex=True)
 _register(
     "smooth_l1_loss",
     smooth_l1_loss,

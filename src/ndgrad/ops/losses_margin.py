@@ -451,7 +451,9 @@ def _triplet_distance_samples(rng: np.random.Generator, dt: Any) -> list:
     return out
 
 
-def_composite(_F + "triplet_margin_loss", triplet_margin_loss, samples=_triplet_samples)
+def_composite(
+    _F + "triplet_margin_loss", triplet_margin_loss, samples=_triplet_samples, complex=True
+)
 def_composite(
     _F + "triplet_margin_with_distance_loss",
     triplet_margin_with_distance_loss,

@@ -263,6 +263,13 @@ def poisson_nll_loss(
     x, t = to_tensor(input), to_tensor(target)
     loss = exp(x) - t * x if log_input else x - t * log(x + eps)
     if full:
+        if t.is_complex():  # PyTorch's ``target <= 1`` has no complex kernel
+            names = {"complex64": "ComplexFloat", "complex128": "ComplexDouble"}
+            name = names.get(str(t.dtype).split(".")[-1], str(t.dtype))
+            raise NotImplementedError(
+                f"\"le_cpu\" not implemented for '{name}'; hint: full=True compares the target "
+                "with 1, so it needs a real target"
+            )
         big = t > 1
         ts = where(big, t, 2.0)  # the masked entries never reach a log of t <= 0
         stirling = ts * log(ts) - ts + 0.5 * log(2 * math.pi * ts)

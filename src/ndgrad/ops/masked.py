@@ -76,6 +76,7 @@ _masked_scatter = def_op(
         ),
     ],
     ref=lambda x, mask, src: _masked_scatter_fwd(np, x, mask, src),
+    complex=True,
     doc="``input`` with the elements of ``source`` (in order) written where ``mask`` is True. "
     "d/dinput = g off the mask, d/dsource = g on the mask, in order, zeros after.",
 )
@@ -158,6 +159,7 @@ _put = def_op(
     torch=lambda x, index, src, accumulate=False: __import__("torch").put(
         x, index, src, accumulate
     ),
+    complex=True,
     doc="``input`` with ``source`` written at the flat positions ``index`` (added when "
     "``accumulate``). d/dinput = g off those positions (all of g when accumulating), "
     "d/dsource = g at them.",

@@ -493,7 +493,8 @@ for _fn, _samples in (
     (bilinear, _bilinear_samples),
     (scaled_dot_product_attention, _sdpa_samples),
 ):
-    def_composite(_F + _fn.__name__, _fn, samples=_samples)
+    # complex: PyTorch differentiates pairwise_distance for complex inputs
+    def_composite(_F + _fn.__name__, _fn, samples=_samples, complex=_fn is pairwise_distance)
 
 def_composite(
     _F + "multi_head_attention_forward",

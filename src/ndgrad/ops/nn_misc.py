@@ -522,7 +522,10 @@ for _fn, _samples in (
     (embedding, _embedding_samples),
     (embedding_bag, _embedding_bag_samples),
 ):
-    def_composite(_F + _fn.__name__, _fn, samples=_samples)
+    # complex: PyTorch's dropouts take complex data in eval mode and at p = 0 or 1 (the samples'
+    # p = 1); in training with 0 < p < 1 its bernoulli refuses them, as ndgrad's does
+    _cplx = _fn not in (embedding, embedding_bag)
+    def_composite(_F + _fn.__name__, _fn, samples=_samples, complex=_cplx)
 
 
 # Top-level ``torch.dropout`` & co. (ATen's positional forms).

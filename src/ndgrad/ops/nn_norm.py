@@ -434,7 +434,9 @@ for _fn, _samples, _ref in (
     (local_response_norm, _lrn_samples, None),
     (normalize, _normalize_samples, _normalize_ref),
 ):
-    def_composite(_F + _fn.__name__, _fn, samples=_samples, ref=_ref)
+    # complex: PyTorch differentiates rms_norm and normalize for complex inputs
+    _cplx = _fn in (rms_norm, normalize)
+    def_composite(_F + _fn.__name__, _fn, samples=_samples, ref=_ref, complex=_cplx)
 
 
 # Top-level ``torch.layer_norm`` & co. take ATen's argument order (and a cudnn flag).

@@ -318,7 +318,7 @@ def _renorm_samples(rng: np.random.Generator, dt: Any) -> list:
     ]
 
 
-def_composite("renorm", renorm, samples=_renorm_samples, method=True)
+def_composite("renorm", renorm, samples=_renorm_samples, method=True, complex=True)
 attach_method("renorm_", _renorm_)
 
 __all__ = ["norm", "cumsum", "renorm"]

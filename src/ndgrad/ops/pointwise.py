@@ -162,17 +162,68 @@ def _lerp_fwd(xp: Any, x: Any, end: Any, w: Any) -> Any:
     return x + w * (end - x)
 
 
+def _is_cplx(a: Any) -> bool:
+    return a.is_complex() if isinstance(a, Tensor) else isinstance(a, complex)
+
+
+def real_input_of_complex(op: str, what: str) -> RuntimeError:
+    """PyTorch's error when backward reaches a real tensor input of a complex result whose
+    formula keeps the gradient complex (lerp's 0-d weight, logaddexp): its engine's check."""
+    return RuntimeError(
+        "Expected isFloatingType(grad.scalar_type()) || (input_is_complex == grad_is_complex) "
+        f"to be true, but got false.; hint: the gradient of {op}'s real input `{what}` would be "
+        f"complex, which PyTorch refuses: make `{what}` complex (.to(ndgrad.complex128)) or "
+        "detach it"
+    )
+
+
+def _lerp_prepare(tensors: list, params: dict) -> dict:
+    """PyTorch's lerp does not promote: ``end``, and a ``weight`` with dimensions, must have
+    ``input``'s dtype (a number or a 0-d weight may differ)."""
+    from .linalg import _CPP_NAME
+
+    x, end, w = tensors
+    if x is None:
+        return params
+    for name, t in (("end", end), ("weight", w)):
+        if t is not None and t.dtype is not x.dtype and (name == "end" or t.ndim):
+            want, got = (_CPP_NAME.get(d.name, d.name) for d in (x.dtype, t.dtype))
+            raise RuntimeError(
+                f"expected dtype {want} for `{name}` but got dtype {got}; hint: convert it "
+                f"first, e.g. {name}.to({x.dtype})"
+            )
+    return params
+
+
+def _lerp_weight_vjp(g: Tensor, ans: Any, x: Any, end: Any, w: Any) -> Tensor:
+    if isinstance(w, Tensor) and not w.is_complex() and (_is_cplx(x) or _is_cplx(end)):
+        raise real_input_of_complex("lerp", "weight")
+    return g * _cj(end - x)
+
+
+def _lerp_jvp(ts: tuple, ans: Any, x: Any, end: Any, w: Any) -> Tensor | None:
+    x_t, end_t, w_t = ts
+    return _sum_terms(
+        None if x_t is None else x_t * (1 - w),
+        None if end_t is None else end_t * w,
+        None if w_t is None else w_t * (end - x),
+    )
+
+
 lerp = def_op(
     "lerp",
     forward=_lerp_fwd,
+    # complex: conjugated factors (See Note [Complex gradients] in elementwise.py)
     vjp=(
-        lambda g, ans, x, end, w: g * (1 - w),
-        lambda g, ans, x, end, w: g * w,
-        lambda g, ans, x, end, w: g * (end - x),
+        lambda g, ans, x, end, w: g * _cj(1 - w),
+        lambda g, ans, x, end, w: g * _cj(w),
+        _lerp_weight_vjp,
     ),
-    jvp="elementwise",
+    jvp=_lerp_jvp,
     inputs=("input", "end", "weight"),
     promote="binary",
+    prepare=_lerp_prepare,
+    complex=True,
     inplace=True,
     samples=lambda rng, dt: [
         Sample((rand(rng, (2, 3), dt), rand(rng, (2, 3), dt), 0.3), name="number weight"),

@@ -91,6 +91,7 @@ constant_pad_nd = def_op(
         Sample((rand(rng, (2, 4), dt), (-1, 2, 1, -1)), name="negative"),
     ],
     ref=_cpad_ref,
+    complex=True,
     doc="x padded with ``value`` (negative pads crop); pad is (last_before, last_after, ...). "
     "d/dx: g cropped back (the same op with the pads negated).",
 )
@@ -134,6 +135,11 @@ def pad(input: Tensor, pad: Any, mode: str = "constant", value: float | None = N
         tensor([[3., 2., 1., 2., 3., 2.]])
     """
     pad = tuple(int(p) for p in pad)
+    if isinstance(value, complex):  # PyTorch's F.pad takes a float value only
+        raise TypeError(
+            "pad(): argument 'value' (position 4) must be float, not complex; hint: "
+            "ndgrad.constant_pad_nd(input, pad, value) takes a complex value"
+        )
     if mode == "constant":
         return constant_pad_nd(input, pad, 0.0 if value is None else float(value))
     if mode not in ("reflect", "replicate", "circular"):
@@ -183,7 +189,7 @@ def _pad_samples(rng: np.random.Generator, dt: Any) -> list:
     ]
 
 
-pad = def_composite("nn.functional.pad", pad, samples=_pad_samples)
+pad = def_composite("nn.functional.pad", pad, samples=_pad_samples, complex=True)
 
 
 # --------------------------------------------------------------------------------------------
@@ -258,6 +264,7 @@ pixel_shuffle = def_composite(
         Sample((rand(rng, (1, 8, 2, 3), dt), 2)),
         Sample((rand(rng, (9, 1, 2), dt), 3), name="unbatched"),
     ],
+    complex=True,
 )
 pixel_unshuffle = def_composite(
     "nn.functional.pixel_unshuffle",
@@ -266,11 +273,13 @@ pixel_unshuffle = def_composite(
         Sample((rand(rng, (1, 2, 4, 2), dt), 2)),
         Sample((rand(rng, (2, 1, 3, 3), dt), 3), name="batch"),
     ],
+    complex=True,
 )
 channel_shuffle = def_composite(
     "nn.functional.channel_shuffle",
     channel_shuffle,
     samples=lambda rng, dt: [Sample((rand(rng, (1, 6, 2), dt), 2))],
+    complex=True,
 )
 EXPORTS["pixel_shuffle"] = pixel_shuffle
 EXPORTS["pixel_unshuffle"] = pixel_unshuffle

@@ -69,6 +69,11 @@ def _scalar(value: Any, dtype: Any) -> Any:
     return np.asarray(value).astype(dtype)
 
 
+def _conj_number(a: Any) -> Any:
+    """``conj(a)`` of a Python number: the factor of a complex rule (Note [Complex gradients])."""
+    return a.conjugate() if isinstance(a, complex) else a
+
+
 def _index_select(g: Tensor, index: Any, dim: int) -> Tensor:
     return take_key(g, _dim_key(index, dim, g.ndim))
 
@@ -90,8 +95,10 @@ _index_add = def_op(
     vjp=(
         lambda g, ans, x, index, src, *, dim, alpha=1: g,
         None,
-        lambda g, ans, x, index, src, *, dim, alpha=1: (
-            _index_select(g, index, dim) * alpha if alpha != 1 else _index_select(g, index, dim)
+        lambda g, ans, x, index, src, *, dim, alpha=1: (  # conj(alpha): complex alpha
+            _index_select(g, index, dim) * _conj_number(alpha)
+            if alpha != 1
+            else _index_select(g, index, dim)
         ),
     ),
     jvp="linear",
@@ -113,6 +120,7 @@ _index_add = def_op(
     torch=lambda x, index, src, dim, alpha=1: __import__("torch").index_add(
         x, dim, index, src, alpha=alpha
     ),
+    complex=True,
     doc="``input`` with ``alpha * source`` added at positions ``index`` along ``dim`` (repeats "
     "add up). d/dinput = g, d/dsource = alpha * g[index].",
 )
@@ -153,6 +161,7 @@ _index_fill = def_op(
     ],
     ref=lambda x, index, value, dim: _index_fill_fwd(np, x, index, value, dim=dim),
     torch=lambda x, index, value, dim: x.index_fill(dim, index, value),
+    complex=True,
     doc="``input`` with ``value`` (a number or 0-d tensor) at positions ``index`` along ``dim``."
     " d/dinput = g off those positions, d/dvalue = the sum of g on them.",
 )
@@ -178,6 +187,7 @@ _index_copy = def_op(
     ],
     ref=lambda x, index, src, dim: _index_copy_fwd(np, x, index, src, dim=dim),
     torch=lambda x, index, src, dim: __import__("torch").index_copy(x, dim, index, src),
+    complex=True,
     doc="``input`` with the slices of ``source`` copied to positions ``index`` along ``dim``. "
     "d/dinput = g off those positions, d/dsource = g[index].",
 )
@@ -358,6 +368,7 @@ _scatter = def_op(
     ],
     ref=lambda x, index, src, dim: _scatter_fwd(np, x, index, src, dim=dim),
     torch=lambda x, index, src, dim: __import__("torch").scatter(x, dim, index, src),
+    complex=True,
     doc="``input`` with ``src[i][j]`` written at ``[index[i][j]][j]`` (dim 0). d/dinput = g off "
     "the written positions, d/dsrc = g gathered at ``index``.",
 )
@@ -379,6 +390,7 @@ _scatter_value = def_op(
     ],
     ref=lambda x, index, value, dim: _scatter_fwd(np, x, index, value, dim=dim),
     torch=lambda x, index, value, dim: __import__("torch").scatter(x, dim, index, value),
+    complex=True,
     doc="``input`` with the number ``value`` written at the positions ``index`` selects.",
 )
 

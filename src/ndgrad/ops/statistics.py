@@ -284,4 +284,11 @@ def _ldexp_samples(rng: np.random.Generator, dtype: Any) -> list:
 
 def_composite("fmax", fmax, samples=_pair, ref=np.fmax, method=True)
 def_composite("fmin", fmin, samples=_pair, ref=np.fmin, method=True)
-def_composite("ldexp", ldexp, samples=_ldexp_samples, ref=lambda x, e: x * 2.0**e, method=True)
+def_composite(
+    "ldexp",
+    ldexp,
+    samples=_ldexp_samples,
+    ref=lambda x, e: x * 2.0**e,
+    method=True,
+    complex=True,
+)
