@@ -611,3 +611,18 @@ def _add_func_workloads() -> None:
 
 
 _add_func_workloads()
+
+
+# Training steps with nn modules and optim.Adam: workloads_train.py.
+def _add_train_workloads() -> None:
+    import workloads_train as wt
+
+    WORKLOADS.extend(
+        [
+            ("spirals_step", "train", lambda q, r: wt.spirals_step(_r(r, q, 30, 3))),
+            ("cnn_adam", "train", lambda q, r: wt.cnn_adam(_r(r, q, 10, 2))),
+        ]
+    )
+
+
+_add_train_workloads()
