@@ -226,3 +226,16 @@ def test_every_method_of_the_issue_exists_on_tensor_and_at_top_level_where_torch
         if hasattr(torch, m) and not isinstance(getattr(torch, m), types.ModuleType)  # torch.cpu
     ]
     assert [f for f in functions if not hasattr(ndgrad, f)] == []
+
+
+def test_add_and_sub_take_alpha_like_torch_and_its_gradient_scales_other():
+    x = ndgrad.tensor([1.0, 2.0], requires_grad=True)
+    y = ndgrad.tensor([3.0, 4.0], requires_grad=True)
+    z = ndgrad.add(x, y, alpha=2) + x.sub(y, alpha=0.5)
+    assert z.tolist() == [1 + 6 + 1 - 1.5, 2 + 8 + 2 - 2.0]
+    z.sum().backward()
+    assert x.grad.tolist() == [2.0, 2.0]
+    assert y.grad.tolist() == [1.5, 1.5]
+    w = ndgrad.ones(2)
+    w.add_(ndgrad.ones(2), alpha=-3).sub_(1, alpha=2)
+    assert w.tolist() == [-4.0, -4.0]

@@ -62,6 +62,36 @@ sub = def_op(
     doc="``input - other``. d/dx = 1, d/dy = -1.",
 )
 
+# Note [alpha of add and sub]
+# PyTorch's add/sub take ``alpha`` (``input + alpha * other``). The records stay two-input ops
+# without params, so ``x + y`` and ``add(x, y)`` keep the binary fast path; a call with
+# ``alpha != 1`` scales ``other`` first (its gradient is then ``alpha * g`` through mul, the same
+# values PyTorch's AddBackward0 gives).
+def _with_alpha(fast: Any, inplace: Any, name: str) -> tuple:
+    def public(input: Any, other: Any, *, alpha: Any = 1, out: Tensor | None = None) -> Tensor:
+        if alpha != 1:
+            other = other * alpha
+        return fast(input, other) if out is None else fast(input, other, out=out)
+
+    def method_(self: Tensor, other: Any, *, alpha: Any = 1) -> Tensor:
+        return inplace(self, other if alpha == 1 else other * alpha)
+
+    public.__name__ = name
+    public.__doc__ = fast.__doc__
+    public.fast = fast  # what the operators (x + y) call
+    method_.__name__ = name + "_"
+    method_.__doc__ = inplace.__doc__
+    return public, method_
+
+
+add, _add_ = _with_alpha(add, Tensor.add_, "add")
+sub, _sub_ = _with_alpha(sub, Tensor.sub_, "sub")
+for _n, _f, _fi in (("add", add, _add_), ("sub", sub, _sub_)):
+    EXPORTS[_n] = _f
+    attach_method(_n, _f)
+    attach_method(_n + "_", _fi)
+
+
 mul = def_op(
     "mul",
     ufunc=operator.mul,
@@ -652,7 +682,7 @@ def _bind_operators() -> None:
 
         return method
 
-    ops = {"add": add, "sub": sub, "mul": mul, "truediv": div, "pow": pow}
+    ops = {"add": add.fast, "sub": sub.fast, "mul": mul, "truediv": div, "pow": pow}
     for dunder, f in ops.items():
         setattr(Tensor, f"__{dunder}__", f)
         # ``2 * x`` is ``x.mul(2)`` in PyTorch too: the commutative ones need no swap (or frame)
