@@ -239,3 +239,21 @@ def test_add_and_sub_take_alpha_like_torch_and_its_gradient_scales_other():
     w = ndgrad.ones(2)
     w.add_(ndgrad.ones(2), alpha=-3).sub_(1, alpha=2)
     assert w.tolist() == [-4.0, -4.0]
+
+
+def test_layout_and_kind_facts_conjugate_transposes_and_legacy_new_answer_as_torch():
+    t = ndgrad.tensor([[1 + 2j, 3j], [1, 2]])
+    np.testing.assert_array_equal(t.mH.numpy(), t.numpy().conj().T)
+    np.testing.assert_array_equal(t.H.numpy(), t.numpy().conj().T)
+    assert not t.is_sparse
+    assert not t.is_quantized
+    assert t.is_cpu
+    assert t.layout is ndgrad.strided
+    assert t.get_device() == -1
+    assert ndgrad.typename(t) == "torch.ComplexFloatTensor"
+    assert tuple(t.new(2, 3).shape) == (2, 3)
+    assert t.new([1, 2]).dtype == t.dtype
+    x = ndgrad.ones(2, requires_grad=True)
+    assert x.clone(memory_format=ndgrad.contiguous_format).grad_fn.name() == "CloneBackward0"
+    with pytest.raises(RuntimeError, match="only supported on matrices"):
+        _ = ndgrad.ones(3).H

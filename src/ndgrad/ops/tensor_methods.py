@@ -512,3 +512,121 @@ for _n, _f in (
     attach_method(_n, _f)
 Tensor.nbytes = property(_nbytes, doc="Bytes the elements take: numel() * element_size().")
 Tensor.itemsize = property(element_size, doc="Bytes per element (element_size()).")
+
+
+# --------------------------------------------------------------------------------------------
+# Layout and kind facts PyTorch code asks about (ndgrad tensors are dense and strided), the
+# conjugate transposes, legacy ``new`` and ``clone(memory_format=)``.
+
+
+class layout:  # noqa: N801 - PyTorch's name
+    """A tensor layout (``ndgrad.strided``: the only one ndgrad has, dense and strided)."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def __repr__(self) -> str:
+        return f"ndgrad.{self.name}"
+
+
+strided = layout("strided")
+EXPORTS["strided"] = strided
+EXPORTS["layout"] = layout
+
+
+def _false(self: Tensor) -> bool:
+    return False
+
+
+for _flag in (
+    "is_sparse", "is_sparse_csr", "is_quantized", "is_meta", "is_nested", "is_mkldnn", "is_xla",
+    "is_mps", "is_xpu", "is_ipu", "is_vulkan", "is_maia", "is_mtia",
+):  # fmt: skip
+    setattr(Tensor, _flag, property(_false, doc="False: ndgrad tensors are dense, on the host."))
+Tensor.is_cpu = property(lambda self: self.device.type == "cpu", doc="True on the CPU.")
+Tensor.layout = property(lambda self: strided, doc="``ndgrad.strided``.")
+
+
+def _mH(self: Tensor) -> Tensor:  # noqa: N802 - PyTorch's name
+    """The conjugate transpose of the last two dimensions (``x.mT.conj()``)."""
+    return self.transpose(-2, -1).conj()
+
+
+def _H(self: Tensor) -> Tensor:  # noqa: N802 - PyTorch's name
+    if self.ndim not in (0, 2):
+        raise RuntimeError(
+            f"tensor.H is only supported on matrices (2-D tensors). Got {self.ndim}-D tensor.; "
+            "hint: use x.mH for the conjugate transpose of the last two dimensions"
+        )
+    return self.conj() if self.ndim == 0 else self.t().conj()
+
+
+Tensor.mH = property(_mH, doc=_mH.__doc__)
+Tensor.H = property(_H, doc="The conjugate transpose of a matrix.")
+attach_method("adjoint", _mH)
+
+
+def get_device(self: Tensor) -> int:
+    """-1 on the CPU (PyTorch's convention), else the device index."""
+    return -1 if self.device.type == "cpu" else (self.device.index or 0)
+
+
+def is_signed(self: Tensor) -> bool:
+    """True for a signed dtype (floating, complex, and the signed integers)."""
+    d = self.dtype
+    return d.is_floating_point or d.is_complex or d.name.startswith("int")
+
+
+def is_same_size(self: Tensor, other: Tensor) -> bool:
+    return tuple(self.shape) == tuple(other.shape)
+
+
+def new(self: Tensor, *args: Any) -> Tensor:
+    """Legacy ``x.new(...)``: ``new()`` an empty tensor, ``new(2, 3)`` (or a ``Size``) an
+    uninitialised one of that size, ``new(data)`` a tensor of ``data``; ``self``'s dtype."""
+    from .._core.factories import empty, tensor
+
+    if not args:
+        return empty(0, dtype=self.dtype)
+    if builtins.all(isinstance(a, int) and not isinstance(a, bool) for a in args):
+        return empty(*args, dtype=self.dtype)
+    from .._core.tensor import Size
+
+    if len(args) == 1 and isinstance(args[0], Size):  # a size; a tuple of numbers is data
+        return empty(args[0], dtype=self.dtype)
+    return tensor(args[0], dtype=self.dtype)
+
+
+for _n, _f in (
+    ("get_device", get_device),
+    ("is_signed", is_signed),
+    ("is_same_size", is_same_size),
+    ("new", new),
+):
+    attach_method(_n, _f)
+
+_clone_fast = EXPORTS["clone"]
+
+
+def clone(input: Any, *, memory_format: Any = None) -> Tensor:
+    """A copy that stays in the graph (``CloneBackward0``). ``memory_format`` is accepted for
+    PyTorch's signature: ndgrad's copies are always contiguous, which every format allows."""
+    return _clone_fast(input)
+
+
+clone.__doc__ = _clone_fast.__doc__ or clone.__doc__
+EXPORTS["clone"] = clone
+attach_method("clone", clone)
+
+
+def typename(obj: Any) -> str:
+    """PyTorch's ``torch.typename``: ``'torch.FloatTensor'`` for a tensor, else the type's
+    qualified name."""
+    if isinstance(obj, Tensor):
+        return obj.type()
+    module = getattr(obj, "__module__", "") or ""
+    name = getattr(obj, "__qualname__", None) or builtins.type(obj).__qualname__
+    return f"{module}.{name}" if module not in ("", "builtins") else name
+
+
+EXPORTS["typename"] = typename
