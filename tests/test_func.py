@@ -430,3 +430,15 @@ def test_a_custom_function_under_vmap_runs_once_per_entry_with_a_warning():
     with pytest.warns(UserWarning, match="custom Function 'Cube'"):
         ys = vmap(Cube.apply)(x)
     np.testing.assert_allclose(ys.numpy(), x.numpy() ** 3)
+
+
+def test_forward_mode_nested_in_forward_mode_gives_higher_derivatives():
+    x = nd(0.7)
+    third = 6.0  # d^3/dx^3 x^3 + sin: 6 - cos x
+    f = lambda t: t**3 + ndgrad.sin(t)  # noqa: E731
+    want = third - np.cos(0.7)
+    for g in (jacfwd(jacfwd(jacrev(f))), jacfwd(jacfwd(jacfwd(f))), jacfwd(hessian(f))):
+        np.testing.assert_allclose(g(x).item(), want, rtol=1e-12)
+    one = nd(1.0)
+    _, t2 = jvp(lambda t: jvp(f, (t,), (one,))[1], (x,), (one,))
+    np.testing.assert_allclose(t2.item(), -np.sin(0.7) + 6 * 0.7, rtol=1e-12)

@@ -390,7 +390,8 @@ def jvp(
                 tans.append(rewrap(zeros_like(u.primal), lv))
             else:
                 tans.append(rewrap(u.tangent, lv))
-    if not _DEPTH[0] and not any(isinstance(p, Tensor) and p.requires_grad for p in pl):
+    outer = _DEPTH[0] or _fwcore.ACTIVE[0]  # an enclosing transform reads their history
+    if not outer and not any(isinstance(p, Tensor) and p.requires_grad for p in pl):
         vals = [v.detach() for v in vals]  # nothing outside differentiates through them
         tans = [t.detach() for t in tans]
     res = (tree_unflatten(vals, ospec), tree_unflatten(tans, ospec))
