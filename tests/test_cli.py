@@ -189,7 +189,7 @@ def test_unknown_command_exits_2_with_one_line_and_a_hint():
     assert r.stdout == ""
     assert r.stderr.splitlines() == [
         "ndgrad: error: unknown command 'demoo'",
-        "hint: did you mean 'demo'? 'ndgrad --help' lists the commands (demo, ops)",
+        "hint: did you mean 'demo'? 'ndgrad --help' lists the commands (demo, ops, grad, graph)",
     ]
 
 

@@ -23,11 +23,11 @@ import sys
 from collections.abc import Sequence
 from typing import NoReturn
 
-from . import demo, ops
+from . import demo, grad, graph, ops
 
 __all__ = ["main", "CLIError"]
 
-_COMMANDS = (demo, ops)
+_COMMANDS = (demo, ops, grad, graph)
 
 
 class CLIError(Exception):
