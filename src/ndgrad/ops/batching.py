@@ -340,23 +340,44 @@ def _is_tensorish(k: Any) -> bool:
     return isinstance(k, Tensor) or hasattr(k, "shape") and hasattr(k, "dtype")
 
 
-def getitem(op: OpDef, args: list, bd: list, params: dict, size: int) -> Any:
-    """``x[key]`` on a batch: the key gets a leading ``:`` (advanced indices kept together)."""
-    idx = params["idx"]
-    key = idx if isinstance(idx, tuple) else (idx,)
+def _apart(key: tuple) -> int | None:
+    """Where a batched key ``(:, *key)`` puts the batch dim when NumPy moves advanced indices
+    that are apart to the front (the number of broadcast advanced dims), else None."""
     adv = [
         i
         for i, k in enumerate(key)
         if _is_tensorish(k) or isinstance(k, list) or (type(k) is int and len(key) > 1)
     ]
-    out = _call(op, args, {**params, "idx": (slice(None), *key)})
     arrays = any(_is_tensorish(k) or isinstance(k, list) for k in key)
     if arrays and adv and adv != list(range(adv[0], adv[-1] + 1)):
-        import numpy as np  # apart: NumPy puts the advanced dims first, the batch after them
+        import numpy as np
 
         shapes = [tuple(key[i].shape) if _is_tensorish(key[i]) else np.shape(key[i]) for i in adv]
-        return out.movedim(len(np.broadcast_shapes(*shapes)), 0)
-    return out
+        return len(np.broadcast_shapes(*shapes))
+    return None
+
+
+def getitem(op: OpDef, args: list, bd: list, params: dict, size: int) -> Any:
+    """``x[key]`` on a batch: the key gets a leading ``:`` (advanced indices kept together)."""
+    idx = params["idx"]
+    key = idx if isinstance(idx, tuple) else (idx,)
+    out = _call(op, args, {**params, "idx": (slice(None), *key)})
+    at = _apart(key)
+    return out if at is None else out.movedim(at, 0)
+
+
+def index_backward(op: OpDef, args: list, bd: list, params: dict, size: int) -> Any:
+    """The transpose of ``getitem`` on a batch of cotangents: zeros of ``(size, *shape)``
+    written at ``(:, *key)``, the cotangent's batch dim put where that key puts it."""
+    if not bd[0]:
+        return None
+    idx = params["idx"]
+    key = idx if isinstance(idx, tuple) else (idx,)
+    g = args[0]
+    at = _apart(key)
+    if at is not None:
+        g = g.movedim(0, at)
+    return _call(op, [g], {"shape": (size, *params["shape"]), "idx": (slice(None), *key)})
 
 
 def matmul(op: OpDef, args: list, bd: list, params: dict, size: int) -> Any:
@@ -493,6 +514,7 @@ RULES: dict[str, Any] = {
     "_squeeze_dim": None,  # set below: the dims family
     "getitem": getitem,
     "index": getitem,
+    "_index_backward": index_backward,
     "matmul": matmul,
     "mm": matmul,
     "bmm": matmul,
