@@ -103,7 +103,8 @@ from .ops import EXPORTS as _EXPORTS
 
 globals().update(_EXPORTS)
 
-from . import autograd, cuda, fft, func, linalg, nn, optim, special, utils  # noqa: E402
+from . import accelerator, autograd, cuda, fft, func, linalg, nn, optim, special  # noqa: E402
+from . import utils, viz  # noqa: E402
 from .ops.reduction import return_types  # noqa: E402
 from .serialization import load, save  # noqa: E402
 
@@ -191,9 +192,11 @@ __all__ = [
     "linalg",
     "special",
     "cuda",
+    "accelerator",
     "nn",
     "optim",
     "utils",
+    "viz",
     "save",
     "load",
     "return_types",
