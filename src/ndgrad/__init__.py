@@ -103,8 +103,8 @@ from .ops import EXPORTS as _EXPORTS
 
 globals().update(_EXPORTS)
 
-from . import accelerator, autograd, cuda, fft, func, linalg, nn, optim, special  # noqa: E402
-from . import utils, viz  # noqa: E402
+from . import accelerator, autograd, cuda, fft, func, linalg, nn, optim, special, utils, viz  # noqa: E402  # noqa: E402
+from ._explain import explain, is_debug_enabled, set_debug  # noqa: E402
 from .ops.reduction import return_types  # noqa: E402
 from .serialization import load, save  # noqa: E402
 
@@ -136,6 +136,9 @@ def numel(input: Tensor) -> builtins.int:
 __version__ = "0.1.0"
 
 __all__ = [
+    "explain",
+    "is_debug_enabled",
+    "set_debug",
     "bool",
     "complex64",
     "complex128",

@@ -14,7 +14,7 @@ import numpy as np
 
 from .. import _backend
 from . import dtypes as _dt
-from .tensor import Tensor, device, make
+from .tensor import DEBUG, Tensor, cut_site, device, make
 
 __all__ = ["tensor", "as_tensor", "from_numpy", "set_default_device", "get_default_device"]
 
@@ -307,10 +307,18 @@ def tensor(
                     raise
                 kind = str(e).split(";")[0].removeprefix("Could not infer dtype of ")
                 raise _not_real(kind) from None
-        return _finish(a, dtype, device, requires_grad)
+        return _from_python(_finish(a, dtype, device, requires_grad), requires_grad)
     if dtype is not None and data is None:
         raise _not_real("NoneType")
-    return _finish(_infer(data), dtype, device, requires_grad)
+    return _from_python(_finish(_infer(data), dtype, device, requires_grad), requires_grad)
+
+
+def _from_python(t: Tensor, requires_grad: bool) -> Tensor:
+    """Under ``set_debug(True)``, remember that ``t`` was made from Python data (so explain()
+    can say a gradient chain was cut by ``.item()``/``.tolist()`` and ``tensor(...)``)."""
+    if DEBUG[0] and not requires_grad:
+        t._x().cut = "made by ndgrad.tensor(...) from Python data" + cut_site()
+    return t
 
 
 def as_tensor(data: Any, dtype: Any = None, device: Any = None) -> Tensor:

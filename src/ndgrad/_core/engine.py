@@ -41,22 +41,32 @@ _ndarray = np.ndarray
 
 
 def _cut_hint(t: Tensor) -> str:
+    """The short form of ``ndgrad.explain(t)`` for backward's "does not require grad" error.
+
+    The reason may end in " at FILE:LINE" (See Note [Where a cut happened] in tensor.py).
+    """
     reason = None if t._ext is None else t._ext.cut
     if reason:
         fix = (
             "compute it outside the no_grad() block"
             if "no_grad" in reason
             else "use the tensor itself rather than .detach()"
-            if "detach" in reason
+            if reason.startswith("detach")
+            else "use the tensor itself rather than .data (its values without history)"
+            if reason.startswith(".data")
             else "keep a floating dtype (an integer tensor has no gradient)"
             if "integer" in reason
             else "keep the computation in ndgrad ops"
         )
-        return f" The chain from the leaves was cut upstream: {reason}. hint: {fix}."
+        where = "" if " at " in reason else " (ndgrad.set_debug(True) adds the line)"
+        return (
+            f" The chain from the leaves was cut upstream: {reason}. hint: {fix}; "
+            f"ndgrad.explain(tensor) says more{where}."
+        )
     return (
         " hint: make sure a leaf has requires_grad=True, and that the chain from it was not cut by "
         "no_grad(), detach(), .item()/.tolist()/.numpy() followed by ndgrad.tensor(...), or a "
-        "cast to an integer dtype."
+        "cast to an integer dtype; ndgrad.explain(tensor) says more."
     )
 
 

@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 
 from .. import _backend
+from . import anomaly as _anomaly
 from . import dtypes as _dt
 from .grad_mode import grad_enabled
 from .node import AccumulateGrad, Node, Output, RemovableHandle
@@ -192,7 +193,10 @@ class Tensor:
     @property
     def data(self) -> Tensor:
         """The values, as a tensor that does not require grad (same memory, own version)."""
-        return make(self._data)
+        t = make(self._data)
+        if self._requires_grad:
+            t._x().cut = ".data" + cut_site()
+        return t
 
     @data.setter
     def data(self, value: Any) -> None:
@@ -377,7 +381,7 @@ class Tensor:
         t = make(self._data)
         t._vc = self._shared_vc()
         if self._requires_grad:
-            t._x().cut = "detach()"
+            t._x().cut = "detach()" + cut_site()
         return t
 
     def detach_(self) -> Tensor:
@@ -679,6 +683,23 @@ def _leaf_flag_error(requires_grad: bool) -> RuntimeError:
 
 def _cut_reason(t: Tensor) -> str | None:
     return None if t._ext is None else t._ext.cut
+
+
+# Note [Where a cut happened]
+# A cut reason (``_Ext.cut``: "detach()", ".data", "it was computed under no_grad()", ...) names
+# the user's file and line, " at FILE:LINE", only while ``ndgrad.set_debug(True)`` (``DEBUG[0]``)
+# or anomaly mode is on: finding the line walks the stack, so it is never done otherwise. Results
+# computed from a cut tensor carry its reason on, site included (``note_cut`` in ops/dispatch.py);
+# ``ndgrad.explain`` and backward's error message read it back.
+DEBUG = [False]
+
+
+def cut_site() -> str:
+    """The user's ``" at FILE:LINE"`` while debug or anomaly mode is on, else ``""``."""
+    if not (DEBUG[0] or _anomaly.ACTIVE[0]):
+        return ""
+    fs = _anomaly._user_frame(_anomaly._stack())
+    return "" if fs is None else f" at {fs.filename}:{fs.lineno}"
 
 
 def grad_recording() -> bool:

@@ -4,7 +4,8 @@ The demo runs a short workflow (a leaf, an op, a weighted backward, first and se
 with ``autograd.grad``, the same derivatives as functions with ``ndgrad.func``, gradient descent
 and its classic pitfall), prints the five autograd
 attributes of each tensor it touches and says in a line what happened. The code shown after
-``>>>`` is the code that runs: keep the two in step when editing.
+``>>>`` is the code that runs: keep the two in step when editing. Every sentence comes from the
+message catalogue (``ndgrad.i18n``), in English or Chinese (``--lang zh``); code stays code.
 
 Example:
     >>> import io
@@ -13,6 +14,10 @@ Example:
     >>> demo.walkthrough(out, color=False)
     >>> "tensor([ 6., 12., 18.])" in out.getvalue()
     True
+    >>> out = io.StringIO()
+    >>> demo.walkthrough(out, lang="zh")
+    >>> "叶子节点" in out.getvalue()
+    True
 """
 
 from __future__ import annotations
@@ -20,17 +25,23 @@ from __future__ import annotations
 import argparse
 import math
 import os
+import re
 import sys
 import textwrap
+import unicodedata
 import warnings
 from typing import Any, TextIO
+
+from .. import i18n
 
 NAME = "demo"
 HELP = "walk through autograd step by step (start here)"
 DESCRIPTION = (
     "Walk through reverse-mode autograd step by step: leaves and grad_fn, a weighted backward, "
     "second derivatives with autograd.grad, the gradient, a directional derivative and the "
-    "Hessian with ndgrad.func, and the gradient-descent pitfall and its fixes."
+    "Hessian with ndgrad.func, and the gradient-descent pitfall and its fixes. 'ndgrad demo "
+    "optimize' minimises classic functions with ndgrad.optim; 'ndgrad demo train' trains a "
+    "network on the two-spirals problem."
 )
 
 _WIDTH = 100
@@ -38,6 +49,33 @@ _STYLES = {"head": "1", "code": "36", "error": "31", "dim": "2"}
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "which",
+        nargs="?",
+        choices=("optimize", "train"),
+        metavar="{optimize,train}",
+        help="optimize: Rosenbrock and Himmelblau by gradient descent, momentum, Adam and "
+        "L-BFGS; train: an MLP learns the two-spirals problem (default: the autograd "
+        "walkthrough)",
+    )
+    parser.add_argument(
+        "--plot",
+        metavar="FILE.png",
+        help="optimize/train: also draw the optimisers' paths or the decision boundary "
+        "(needs matplotlib: pip install 'ndgrad[viz]')",
+    )
+    parser.add_argument(
+        "--no-progress",
+        action="store_true",
+        help="optimize/train: no progress bar (default: one on stderr when it is a terminal)",
+    )
+    parser.add_argument(
+        "--lang",
+        choices=i18n.LANGUAGES,
+        default=None,
+        help="the language of the explanations: en or zh (Chinese); default: NDGRAD_LANG, else "
+        "Chinese when the locale (LC_ALL, LC_MESSAGES, LANG) starts with zh, else English",
+    )
     parser.add_argument(
         "--no-color",
         action="store_true",
@@ -47,7 +85,35 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    with i18n.use_language(getattr(args, "lang", None)):
+        return _run(args)
+
+
+def _run(args: argparse.Namespace) -> int:
     out = sys.stdout
+    encoding = getattr(out, "encoding", None) or "utf-8"
+    if i18n.detect_language() == "zh" and not _can_encode("反向传播", encoding):
+        from . import CLIError
+
+        raise CLIError(
+            f"the output's encoding ({encoding}) cannot show Chinese",
+            "use a UTF-8 locale or PYTHONIOENCODING=utf-8, or --lang en",
+            "ndgrad demo",
+        )
+    if args.which is not None:
+        from . import demo_optimize, demo_train
+
+        progress = not args.no_progress and sys.stderr.isatty()
+        job = demo_optimize if args.which == "optimize" else demo_train
+        return job.run(out, args.plot, progress)
+    if args.plot:
+        from . import CLIError
+
+        raise CLIError(
+            "--plot draws the result of 'ndgrad demo optimize' or 'ndgrad demo train'",
+            "run 'ndgrad demo optimize --plot paths.png' or 'ndgrad demo train --plot spirals.png'",
+            "ndgrad demo",
+        )
     color = (
         not args.no_color
         and not os.environ.get("NO_COLOR")
@@ -58,12 +124,75 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
+def _width(text: str) -> int:
+    """Columns ``text`` takes on a terminal (CJK characters take two)."""
+    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
+
+
+def pad(text: str, width: int, right: bool = False) -> str:
+    """``text`` padded with spaces to ``width`` terminal columns (left-aligned by default)."""
+    fill = " " * max(0, width - _width(text))
+    return fill + text if right else text + fill
+
+
+_NO_BREAK_BEFORE = set("，。、：；！？）」』”’》")
+_TOKEN = re.compile(r"\s+|[\x00-\x7f]+?(?=\s|[^\x00-\x7f]|$)|.", re.DOTALL)
+
+
+def wrap(text: str, width: int) -> list[str]:
+    """Lines of at most ``width`` columns: words break at spaces, CJK text between characters.
+
+    ASCII runs (code, numbers) are never split; a line never starts with CJK closing punctuation
+    (the character before it moves down with it).
+    """
+    if text.isascii():
+        return textwrap.wrap(text, width, break_on_hyphens=False)
+    lines: list[str] = []
+    cur: list[str] = []  # the tokens of the line being filled
+    used = 0
+    for tok in _TOKEN.findall(text):
+        if tok.isspace():
+            tok = " "
+            if not cur:
+                continue
+        w = _width(tok)
+        if cur and used + w > width and not tok.isspace():
+            carry: list[str] = []
+            while tok in _NO_BREAK_BEFORE and len(cur) > 1 and cur[-1] in _NO_BREAK_BEFORE:
+                carry.insert(0, cur.pop())
+            if tok in _NO_BREAK_BEFORE and len(cur) > 1:
+                carry.insert(0, cur.pop())
+            lines.append("".join(cur).rstrip())
+            cur = [c for c in carry if not c.isspace()]
+            used = sum(_width(c) for c in cur)
+        if tok.isspace() and used + 1 > width:
+            continue
+        cur.append(tok)
+        used += w
+    if "".join(cur).strip():
+        lines.append("".join(cur).rstrip())
+    return lines
+
+
+def _can_encode(text: str, encoding: str) -> bool:
+    try:
+        text.encode(encoding)
+    except (UnicodeEncodeError, LookupError):
+        return False
+    return True
+
+
 class _Printer:
     """Writes the demo: headings, code, the five attributes, explanations; ANSI color optional."""
 
-    def __init__(self, stream: TextIO, color: bool) -> None:
+    def __init__(self, stream: TextIO, color: bool, lang: str) -> None:
         self.stream = stream
         self.color = color
+        self.lang = lang
+
+    def msg(self, key: str, **fields: Any) -> str:
+        """The catalogue's text of ``key`` in the demo's language."""
+        return i18n.message(key, self.lang, **fields)
 
     def _paint(self, text: str, style: str) -> str:
         return f"\033[{_STYLES[style]}m{text}\033[0m" if self.color else text
@@ -72,9 +201,14 @@ class _Printer:
         text = text.rstrip()
         self.stream.write((self._paint(text, style) if style else text) + "\n")
 
-    def step(self, number: int, title: str) -> None:
+    def para(self, text: str, indent: str = "") -> None:
+        for part in wrap(text, _WIDTH - 12 - len(indent)):
+            self.line(indent + part)
+
+    def step(self, number: int) -> None:
         self.line()
-        self.line(f"Step {number}/{_STEPS}. {title}", "head")
+        title = self.msg(f"demo.s{number}.title")
+        self.line(self.msg("demo.step", number=number, total=_STEPS, title=title), "head")
 
     def code(self, *lines: str) -> None:
         for i, src in enumerate(lines):
@@ -82,14 +216,14 @@ class _Printer:
             self.line("  " + self._paint(prompt + src, "code"))
 
     def value(self, label: str, value: str) -> None:
-        self.line(f"      {label:<21}{value}")
+        self.line(f"      {pad(label, 21)}{value}")
 
     def attrs(self, name: str, t: Any) -> None:
         """The five autograd attributes of ``t``; a non-leaf's ``.grad`` is read without warning."""
         grad = _peek_grad(t)
         note = ""
         if grad is None and not t.is_leaf:
-            note = "   (not a leaf: backward leaves it None)"
+            note = self.msg("demo.not_a_leaf")
         self.value(f"{name}.data", repr(t.data))
         self.value(f"{name}.grad", ("None" if grad is None else repr(grad)) + note)
         self.value(f"{name}.requires_grad", str(t.requires_grad))
@@ -101,9 +235,11 @@ class _Printer:
         for i, part in enumerate(textwrap.wrap(text, _WIDTH - 8, break_on_hyphens=False)):
             self.line(("      " if i == 0 else "        ") + self._paint(part, "error"))
 
-    def why(self, text: str) -> None:
-        lines = textwrap.wrap(text, _WIDTH - 5, break_on_hyphens=False)
-        for i, part in enumerate(lines):
+    def why(self, key: str, **fields: Any) -> None:
+        self.say(self.msg(key, **fields))
+
+    def say(self, text: str) -> None:
+        for i, part in enumerate(wrap(text, _WIDTH - 5)):
             self.line(("  -> " if i == 0 else "     ") + part)
 
 
@@ -134,82 +270,54 @@ def _chain(node: Any) -> str:
     return " -> ".join(names)
 
 
-def walkthrough(stream: TextIO, color: bool = False) -> None:
-    """Run the demo workflow and write its story to ``stream``."""
+def walkthrough(stream: TextIO, color: bool = False, lang: str | None = None) -> None:
+    """Run the demo workflow and write its story to ``stream``.
+
+    ``lang``: ``"en"`` or ``"zh"`` (default: ``ndgrad.i18n.detect_language()``).
+    """
     import ndgrad
 
-    p = _Printer(stream, color)
-    p.line(
-        f"ndgrad {ndgrad.__version__} demo: reverse-mode automatic differentiation, "
-        "one step at a time.",
-        "head",
-    )
-    p.line("Each step runs the code after >>>, shows the five autograd attributes of the tensors")
-    p.line("it touches (data, grad, requires_grad, grad_fn, is_leaf) and says, after ->, what")
-    p.line("happened.")
+    p = _Printer(stream, color, i18n.detect_language(lang))
+    p.line(p.msg("demo.title", version=ndgrad.__version__), "head")
+    p.para(p.msg("demo.intro"))
 
     # Step 1 ------------------------------------------------------------------------------------
-    p.step(1, "A leaf tensor")
+    p.step(1)
     x = ndgrad.tensor([1.0, 2.0, 3.0], requires_grad=True)
     p.code("x = ndgrad.tensor([1.0, 2.0, 3.0], requires_grad=True)")
     p.attrs("x", x)
-    p.why(
-        "You created x yourself; no op computed it, so it is a leaf (grad_fn None, is_leaf "
-        "True). requires_grad=True asks ndgrad to record every op that uses x; x.grad stays "
-        "None until a backward pass fills it."
-    )
+    p.why("demo.s1.why")
 
     # Step 2 ------------------------------------------------------------------------------------
-    p.step(2, "An op records a node")
+    p.step(2)
     y = 3 * x**2
     p.code("y = 3 * x ** 2")
     p.attrs("y", y)
-    p.value("graph", f"{_chain(y.grad_fn)} (x)")
-    p.why(
-        "y was computed from x, so it is not a leaf: it inherits requires_grad from x, and its "
-        "grad_fn is the node of the last op (3 * ...), whose next_functions lead back through "
-        "PowBackward0 to x (the graph line)."
-    )
-    p.why(
-        "Backward fills .grad only on leaves, so y.grad stays None (reading it warns); call "
-        "y.retain_grad() before backward if you want it kept."
-    )
+    p.value(p.msg("demo.label.graph"), f"{_chain(y.grad_fn)} (x)")
+    p.why("demo.s2.why1")
+    p.why("demo.s2.why2")
 
     # Step 3 ------------------------------------------------------------------------------------
-    p.step(3, "Backward with a weight per component")
+    p.step(3)
     y.backward(ndgrad.ones_like(y))
     p.code("y.backward(ndgrad.ones_like(y))")
     p.attrs("x", x)
-    p.why(
-        "y has 3 components, so backward needs a weight v for each: y.backward(v) computes the "
-        "vector-Jacobian product v^T J, with J = dy/dx = diag(6x), and adds it into x.grad."
-    )
-    p.why(
-        "With v = ones, v^T J sums the rows of J: it is the gradient of y.sum(), 6x = "
-        "[6, 12, 18]. v = [1, 0, 0] would give the gradient of y[0] alone; a one-element "
-        "output needs no v."
-    )
+    p.why("demo.s3.why1")
+    p.why("demo.s3.why2")
 
     # Step 4 ------------------------------------------------------------------------------------
-    p.step(4, "First derivatives you can differentiate again")
+    p.step(4)
     f = x[0] ** 2 * x[1] + ndgrad.sin(x[1])
     p.code("f = x[0] ** 2 * x[1] + ndgrad.sin(x[1])")
     p.attrs("f", f)
-    p.why(
-        "In the formulas below, x and y stand for x[0] = 1 and x[1] = 2: f(x, y) = x^2 y + "
-        "sin y = 2 + sin(2) here; x[2] plays no part."
-    )
+    p.why("demo.s4.why1")
     (gx,) = ndgrad.autograd.grad(f, x, create_graph=True)
     p.code("(gx,) = ndgrad.autograd.grad(f, x, create_graph=True)")
     p.attrs("gx", gx)
-    p.why(
-        "autograd.grad returns [f_x, f_y, 0] = [2xy, x^2 + cos y, 0] instead of adding it into "
-        f"x.grad (still {list(_peek_grad(x).tolist())}); create_graph=True recorded the "
-        "backward pass too, so gx has a grad_fn and can be differentiated again."
-    )
+    p.why("demo.s4.why2", grad=list(_peek_grad(x).tolist()))
 
     # Step 5 ------------------------------------------------------------------------------------
-    p.step(5, "Second derivatives: the four partials of f at (x, y) = (1, 2)")
+    p.step(5)
     (row_x,) = ndgrad.autograd.grad(gx[0], x, retain_graph=True)
     (row_y,) = ndgrad.autograd.grad(gx[1], x)
     p.code(
@@ -228,24 +336,25 @@ def walkthrough(stream: TextIO, color: bool = False) -> None:
         ("f_yy", f_yy, "-sin y", -math.sin(b)),
     )
     p.line()
-    p.line(f"      {'partial':<9}{'autograd':>10}   {'analytic':<9}")
+    p.line(
+        "      "
+        + pad(p.msg("demo.s5.col.partial"), 9)
+        + pad(p.msg("demo.s5.col.autograd"), 10, right=True)
+        + "   "
+        + p.msg("demo.s5.col.analytic")
+    )
     for name, got, formula, want in table:
         p.line(f"      {name:<9}{got:>10.6f}   {formula:<7}= {want:.6f}")
     p.line()
+    p.why("demo.s5.why1")
     p.why(
-        "Differentiating one first derivative gives one row of the Hessian. Without "
-        "create_graph the rows are plain tensors (no grad_fn); retain_graph=True kept gx's "
-        "graph for the second call, since a backward pass frees what it saved."
-    )
-    p.why(
-        f"f_xy == f_yx: {f_xy == f_yx}. The mixed partials of a twice "
-        "continuously differentiable function are equal (Schwarz's theorem): the Hessian "
-        f"[[{f_xx:.0f}, {f_xy:.0f}], [{f_yx:.0f}, {f_yy:.3f}]] "
-        "is symmetric."
+        "demo.s5.why2",
+        same=f_xy == f_yx,
+        hessian=f"[[{f_xx:.0f}, {f_xy:.0f}], [{f_yx:.0f}, {f_yy:.3f}]]",
     )
 
     # Step 6 ------------------------------------------------------------------------------------
-    p.step(6, "Derivatives as functions: ndgrad.func")
+    p.step(6)
     from ndgrad.func import directional_derivative, grad, hessian
 
     def F(xy: Any) -> Any:  # noqa: N802 - f as a function of the vector (x, y)
@@ -261,10 +370,7 @@ def walkthrough(stream: TextIO, color: bool = False) -> None:
         "g = grad(F)(xy)",
     )
     p.value("g", repr(g))
-    p.why(
-        "grad(F) is a function too, the gradient of F. At (1, 2) it returns the vector of the "
-        "partials, [f_x, f_y] = [2xy, x^2 + cos y]: the first two entries of step 4's gx."
-    )
+    p.why("demo.s6.why1")
     v = ndgrad.tensor([3.0, 4.0])
     u = v / v.norm()
     by_grad = g @ u
@@ -278,17 +384,18 @@ def walkthrough(stream: TextIO, color: bool = False) -> None:
     p.value("by_grad", f"{by_grad.item():.6f}")
     p.value("by_jvp", f"{by_jvp.item():.6f}")
     same = math.isclose(by_grad.item(), by_jvp.item(), rel_tol=1e-6)
-    p.why(
-        "The directional derivative D_u f = grad f . u = 4 * 0.6 + 0.5839 * 0.8 is how fast f "
-        "changes per unit step along the unit vector u. Forward mode computes it as one "
-        f"Jacobian-vector product, without the gradient. Equal: {same}."
-    )
+    p.why("demo.s6.why2", same=same)
     hess = hessian(F)(xy)
     p.code("hess = hessian(F)(xy)                                       # jacfwd(jacrev(F))")
     step5 = ((f_xx, f_xy), (f_yx, f_yy))
     names = (("f_xx", "f_xy"), ("f_yx", "f_yy"))
     p.line()
-    p.line(f"      {'entry':<12}{'hessian':>10}{'step 5':>11}")
+    p.line(
+        "      "
+        + pad(p.msg("demo.s6.col.entry"), 12)
+        + pad(p.msg("demo.s6.col.hessian"), 10, right=True)
+        + pad(p.msg("demo.s6.col.step5"), 11, right=True)
+    )
     for i in range(2):
         for j in range(2):
             got, want = hess[i, j].item(), step5[i][j]
@@ -299,17 +406,11 @@ def walkthrough(stream: TextIO, color: bool = False) -> None:
         for i in range(2)
         for j in range(2)
     )
-    p.why(
-        "hessian(F) is the Jacobian of the gradient (forward mode over reverse). Equal to the "
-        f"four partials that double backward gave in step 5: {same}. More: docs/derivatives.md."
-    )
+    p.why("demo.s6.why3", same=same)
 
     # Step 7 ------------------------------------------------------------------------------------
-    p.step(7, "Gradient descent, the pitfall: x = x - 0.1 * x.grad")
-    p.line(
-        "  Minimise loss = sum((x - 5)^2) from x = [1, 2, 3] with learning rate 0.1; the "
-        "minimum is at x = 5."
-    )
+    p.step(7)
+    p.para(p.msg("demo.s7.intro"), "  ")
     x = ndgrad.tensor([1.0, 2.0, 3.0], requires_grad=True)
     loss = ((x - 5) ** 2).sum()
     x.grad = None
@@ -321,10 +422,7 @@ def walkthrough(stream: TextIO, color: bool = False) -> None:
         "x = x - 0.1 * x.grad",
     )
     p.attrs("x", x)
-    p.why(
-        "The update is itself an op on a tensor that requires grad, so it was recorded: the "
-        "name x now points to a new, computed tensor (grad_fn SubBackward0), not to the leaf."
-    )
+    p.why("demo.s7.why1")
     loss = ((x - 5) ** 2).sum()
     x.grad = None
     loss.backward()
@@ -337,14 +435,13 @@ def walkthrough(stream: TextIO, color: bool = False) -> None:
         p.error(e)
     else:  # pragma: no cover - would mean a non-leaf's .grad was filled
         raise AssertionError("the pitfall did not happen: a non-leaf's .grad was filled")
-    p.why(
-        "Backward ran through SubBackward0 to the original leaf and filled that leaf's .grad, "
-        "but the name x no longer refers to it, and a non-leaf's .grad is never filled: "
-        "x.grad is None (reading it warns), so the second update fails."
-    )
+    p.why("demo.s7.why2")
+    p.code("print(ndgrad.explain(x, name='x'))")
+    for part in ndgrad.explain(x, lang=p.lang, name="x").splitlines():
+        p.para(part, "      ")
 
     # Step 8 ------------------------------------------------------------------------------------
-    p.step(8, "Fix 1: update the data, not the graph")
+    p.step(8)
     x = ndgrad.tensor([1.0, 2.0, 3.0], requires_grad=True)
     for _ in range(100):
         loss = ((x - 5) ** 2).sum()
@@ -362,18 +459,11 @@ def walkthrough(stream: TextIO, color: bool = False) -> None:
     p.attrs("x", x)
     p.value("loss", f"{loss.item():.3g}")
     p.value("max |x - 5|", f"{_distance_to_5(x):.3g}")
-    p.why(
-        "x.data is the values without their history, so assigning to it records nothing: x "
-        "stays the same leaf, x.grad is filled again in every iteration, and x converges to "
-        "5 (each step multiplies x - 5 by 0.8)."
-    )
-    p.why(
-        "x.grad = None comes first because backward adds into .grad: without it the gradients "
-        "of all earlier iterations would pile up."
-    )
+    p.why("demo.s8.why1")
+    p.why("demo.s8.why2")
 
     # Step 9 ------------------------------------------------------------------------------------
-    p.step(9, "Fix 2: update in place under no_grad")
+    p.step(9)
     x = ndgrad.tensor([1.0, 2.0, 3.0], requires_grad=True)
     ((x - 5) ** 2).sum().backward()
     p.code(
@@ -387,10 +477,7 @@ def walkthrough(stream: TextIO, color: bool = False) -> None:
         p.error(e)
     else:  # pragma: no cover - would mean in-place ops on leaves are not checked
         raise AssertionError("an in-place op on a leaf that requires grad was allowed")
-    p.why(
-        "Outside no_grad an in-place update of a leaf that requires grad is refused: it would "
-        "be recorded, and the leaf would stop being a leaf."
-    )
+    p.why("demo.s9.why1")
     for _ in range(100):
         loss = ((x - 5) ** 2).sum()
         x.grad = None
@@ -408,22 +495,9 @@ def walkthrough(stream: TextIO, color: bool = False) -> None:
     p.attrs("x", x)
     p.value("loss", f"{loss.item():.3g}")
     p.value("max |x - 5|", f"{_distance_to_5(x):.3g}")
-    p.why(
-        "Inside no_grad nothing is recorded, so the update changes x's values in place and x "
-        "stays a leaf: it converges to 5 as well. Optimizers (torch.optim.SGD, for one) "
-        "update parameters this way."
-    )
+    p.why("demo.s9.why2")
 
     p.line()
-    p.line("In short", "head")
-    p.why(
-        "Leaves that require grad collect .grad; every op on them records a grad_fn node; "
-        "backward(v) adds v^T J into the leaves' .grad; autograd.grad(..., create_graph=True) "
-        "returns derivatives you can differentiate again; ndgrad.func gives f's gradient and "
-        "Hessian as functions, and a directional derivative as one jvp; update parameters "
-        "through .data or under no_grad."
-    )
-    p.why(
-        "Next: docs/tutorial.md and docs/derivatives.md in the ndgrad source tree, and "
-        "'ndgrad --help'."
-    )
+    p.line(p.msg("demo.summary.title"), "head")
+    p.why("demo.summary.why1")
+    p.why("demo.summary.why2")

@@ -9,7 +9,7 @@ import numpy as np
 
 from .. import _backend
 from .._core import dtypes as _dt
-from .._core.tensor import Tensor
+from .._core.tensor import Tensor, cut_site
 from .elementwise import real
 from .registry import Sample, attach_method, def_op
 from .samples import rand, unary
@@ -88,7 +88,7 @@ def _to(
     if self._requires_grad and not (dt.is_floating_point or dt.is_complex):
         out._requires_grad = False
         out._node = None
-        out._x().cut = f"it was cast to the integer dtype {dt}"
+        out._x().cut = f"it was cast to the integer dtype {dt}" + cut_site()
     return out
 
 

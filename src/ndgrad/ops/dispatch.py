@@ -21,7 +21,9 @@ from .._core import saved_hooks as _saved_hooks
 from .._core.batched import VMAP as _VMAP
 from .._core.grad_mode import _GRAD, _INFERENCE
 from .._core.node import Node, Output, _NodeExt, next_seq
+from .._core.tensor import DEBUG as _DEBUG
 from .._core.tensor import Tensor, make
+from .._core.tensor import cut_site as _cut_site
 from .out import write_out
 
 _new = object.__new__
@@ -411,7 +413,11 @@ def _cut_of(t: Tensor | None) -> str | None:
 
 
 def _mark_cut(res: Tensor) -> None:
-    res._x().cut = "it was computed under no_grad()"
+    # the line only in debug or anomaly mode: See Note [Where a cut happened] in _core/tensor.py
+    reason = "it was computed under no_grad()"
+    if _DEBUG[0] or _ANOMALY[0]:
+        reason += _cut_site()
+    res._x().cut = reason
     if _INFERENCE.get():
         res._x().inference = True
 

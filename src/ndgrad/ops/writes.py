@@ -15,9 +15,9 @@ import numpy as np
 from .. import _backend
 from .._core import dtypes as _dt
 from .._core import forward_ad as _fw
+from .._core.batched import VMAP as _VMAP
 from .._core.grad_mode import _GRAD
 from .._core.tensor import Tensor, make
-from .._core.batched import VMAP as _VMAP
 from .dispatch import BATCH_HOOKS, _astype, apply
 
 if TYPE_CHECKING:
