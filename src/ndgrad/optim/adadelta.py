@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from .._core.factories import zeros_like
 from .._core.tensor import Tensor
 from .optimizer import (
     _IMPLEMENTATION_FLAGS,
@@ -14,11 +13,12 @@ from .optimizer import (
     _add,
     _call_closure,
     _check_hyper,
-    _new_step,
-    _plus,
+    _check_lr,
     _real,
     _to_scalar,
     _use_no_grad,
+    _weight_decay,
+    _zeros,
 )
 
 __all__ = ["Adadelta"]
@@ -69,12 +69,10 @@ class Adadelta(Optimizer):
         maximize: bool = False,
         differentiable: bool = False,
     ) -> None:
-        if isinstance(lr, Tensor) and lr.numel() != 1:
-            raise ValueError("Tensor lr must be 1-element")
-        _check_hyper(lr >= 0.0, f"Invalid learning rate: {lr}")
-        _check_hyper(0.0 <= rho <= 1.0, f"Invalid rho value: {rho}")
-        _check_hyper(eps >= 0.0, f"Invalid epsilon value: {eps}")
-        _check_hyper(weight_decay >= 0.0, f"Invalid weight_decay value: {weight_decay}")
+        _check_lr(lr)
+        if not 0.0 <= rho <= 1.0:
+            raise ValueError(f"Invalid rho value: {rho}")
+        _check_hyper(eps=eps, weight_decay=weight_decay)
         defaults = {
             "lr": lr,
             "rho": rho,
@@ -89,15 +87,10 @@ class Adadelta(Optimizer):
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         super().__setstate__(state)
-        for group in self.param_groups:
-            group.setdefault("foreach", None)
-            group.setdefault("maximize", False)
-            group.setdefault("differentiable", False)
-            group.setdefault("capturable", False)
-            for p in group["params"]:
-                p_state = self.state.get(p, {})
-                if len(p_state) != 0 and not isinstance(p_state["step"], Tensor):
-                    p_state["step"] = _new_step(float(p_state["step"]))
+        self._upgrade_state(foreach=None, maximize=False, differentiable=False, capturable=False)
+
+    def _new_state(self, p: Tensor, group: dict[str, Any]) -> dict[str, Any]:
+        return _zeros(p, "square_avg", "acc_delta")
 
     @_use_no_grad
     def step(self, closure: Callable[[], Any] | None = None) -> Any:
@@ -106,18 +99,8 @@ class Adadelta(Optimizer):
         for group in self.param_groups:
             lr = _to_scalar(group["lr"])
             rho, eps, weight_decay = group["rho"], group["eps"], group["weight_decay"]
-            for p in group["params"]:
-                if p.grad is None:
-                    continue
-                state = self.state[p]
-                if len(state) == 0:
-                    state["step"] = _new_step()
-                    state["square_avg"] = zeros_like(p)
-                    state["acc_delta"] = zeros_like(p)
-                state["step"] += 1
-                grad = -p.grad if group["maximize"] else p.grad
-                if weight_decay != 0:
-                    grad = _plus(grad, p, weight_decay)
+            for p, grad, state in self._params_with_grad(group):
+                grad = _weight_decay(p, grad, weight_decay)
                 param, grad, square_avg, acc_delta = _real(
                     p, grad, state["square_avg"], state["acc_delta"]
                 )

@@ -13,12 +13,13 @@ from .optimizer import (
     ParamsT,
     _call_closure,
     _check_hyper,
+    _check_lr,
     _get_value,
     _new_step,
-    _plus,
     _real,
     _to_scalar,
     _use_no_grad,
+    _weight_decay,
 )
 
 __all__ = ["Adagrad"]
@@ -77,16 +78,13 @@ class Adagrad(Optimizer):
         differentiable: bool = False,
         fused: bool | None = None,
     ) -> None:
-        if isinstance(lr, Tensor) and lr.numel() != 1:
-            raise ValueError("Tensor lr must be 1-element")
-        _check_hyper(lr >= 0.0, f"Invalid learning rate: {lr}")
-        _check_hyper(lr_decay >= 0.0, f"Invalid lr_decay value: {lr_decay}")
-        _check_hyper(weight_decay >= 0.0, f"Invalid weight_decay value: {weight_decay}")
+        _check_lr(lr)
         _check_hyper(
-            initial_accumulator_value >= 0.0,
-            f"Invalid initial_accumulator_value value: {initial_accumulator_value}",
+            lr_decay=lr_decay,
+            weight_decay=weight_decay,
+            initial_accumulator_value=initial_accumulator_value,
+            eps=eps,
         )
-        _check_hyper(eps >= 0.0, f"Invalid epsilon value: {eps}")
         defaults = {
             "lr": lr,
             "lr_decay": lr_decay,
@@ -107,14 +105,17 @@ class Adagrad(Optimizer):
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         super().__setstate__(state)
-        for group in self.param_groups:
-            group.setdefault("foreach", None)
-            group.setdefault("maximize", False)
-            group.setdefault("differentiable", False)
-            group.setdefault("fused", None)
-        for s in self.state.values():
+        self._upgrade_state(
+            scalars=(), foreach=None, maximize=False, differentiable=False, fused=None
+        )
+        for s in self.state.values():  # PyTorch's Adagrad converts every state's step
             if "step" in s and not isinstance(s["step"], Tensor):
                 s["step"] = _new_step(float(s["step"]))
+
+    def _new_state(self, p: Tensor, group: dict[str, Any]) -> dict[str, Any]:
+        # Only for a parameter added by add_param_group (the constructor makes the others'),
+        # with PyTorch's default, not the group's initial_accumulator_value.
+        return {"sum": _initial_sum(p, self.defaults["initial_accumulator_value"])}
 
     @_use_no_grad
     def step(self, closure: Callable[[], Any] | None = None) -> Any:
@@ -123,20 +124,9 @@ class Adagrad(Optimizer):
         for group in self.param_groups:
             lr = _to_scalar(group["lr"])
             weight_decay, lr_decay, eps = group["weight_decay"], group["lr_decay"], group["eps"]
-            for p in group["params"]:
-                if p.grad is None:
-                    continue
-                state = self.state[p]
-                if len(state) == 0:  # a parameter added by add_param_group: PyTorch's defaults
-                    state["step"] = _new_step()
-                    value = self.defaults["initial_accumulator_value"]
-                    state["sum"] = _initial_sum(p, value)
-                step_t = state["step"]
-                step_t += 1
-                step = _get_value(step_t)
-                grad = -p.grad if group["maximize"] else p.grad
-                if weight_decay != 0:
-                    grad = _plus(grad, p, weight_decay)
+            for p, grad, state in self._params_with_grad(group):
+                step = _get_value(state["step"])
+                grad = _weight_decay(p, grad, weight_decay)
                 clr = lr / (1 + (step - 1) * lr_decay)
                 param, grad, state_sum = _real(p, grad, state["sum"])
                 state_sum.addcmul_(grad, grad, value=1)

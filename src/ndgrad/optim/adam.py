@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from .._core.factories import zeros_like
 from .._core.tensor import Tensor
 from .optimizer import (
     _IMPLEMENTATION_FLAGS,
@@ -13,25 +12,26 @@ from .optimizer import (
     ParamsT,
     _call_closure,
     _check_hyper,
+    _check_lr,
     _get_value,
-    _new_step,
-    _plus,
     _real,
     _to_scalar,
     _use_no_grad,
+    _weight_decay,
+    _zeros,
 )
 
 __all__ = ["Adam"]
 
 
 def _check_adam_args(lr: Any, eps: float, betas: Any, weight_decay: float) -> None:
-    if isinstance(lr, Tensor) and lr.numel() != 1:
-        raise ValueError("Tensor lr must be 1-element")
-    _check_hyper(lr >= 0.0, f"Invalid learning rate: {lr}")
-    _check_hyper(eps >= 0.0, f"Invalid epsilon value: {eps}")
-    _check_hyper(0.0 <= betas[0] < 1.0, f"Invalid beta parameter at index 0: {betas[0]}")
-    _check_hyper(0.0 <= betas[1] < 1.0, f"Invalid beta parameter at index 1: {betas[1]}")
-    _check_hyper(weight_decay >= 0.0, f"Invalid weight_decay value: {weight_decay}")
+    """The checks of Adam, AdamW, RAdam, NAdam and Adamax, in PyTorch's order."""
+    _check_lr(lr)
+    _check_hyper(eps=eps)
+    for i in (0, 1):
+        if not 0.0 <= betas[i] < 1.0:
+            raise ValueError(f"Invalid beta parameter at index {i}: {betas[i]}")
+    _check_hyper(weight_decay=weight_decay)
 
 
 class Adam(Optimizer):
@@ -120,18 +120,19 @@ class Adam(Optimizer):
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         super().__setstate__(state)
-        for group in self.param_groups:
-            group.setdefault("amsgrad", False)
-            group.setdefault("maximize", False)
-            group.setdefault("foreach", None)
-            group.setdefault("capturable", False)
-            group.setdefault("differentiable", False)
-            group.setdefault("decoupled_weight_decay", False)
-            group.setdefault("fused", None)
-            for p in group["params"]:
-                p_state = self.state.get(p, {})
-                if len(p_state) != 0 and not isinstance(p_state["step"], Tensor):
-                    p_state["step"] = _new_step(float(p_state["step"]))
+        self._upgrade_state(
+            amsgrad=False,
+            maximize=False,
+            foreach=None,
+            capturable=False,
+            differentiable=False,
+            decoupled_weight_decay=False,
+            fused=None,
+        )
+
+    def _new_state(self, p: Tensor, group: dict[str, Any]) -> dict[str, Any]:
+        moments = ["exp_avg", "exp_avg_sq"] + (["max_exp_avg_sq"] if group["amsgrad"] else [])
+        return _zeros(p, *moments)
 
     @_use_no_grad
     def step(self, closure: Callable[[], Any] | None = None) -> Any:
@@ -141,31 +142,14 @@ class Adam(Optimizer):
             beta1, beta2 = (_to_scalar(b) for b in group["betas"])
             lr = _to_scalar(group["lr"])
             weight_decay, eps, amsgrad = group["weight_decay"], group["eps"], group["amsgrad"]
-            for p in group["params"]:
-                if p.grad is None:
-                    continue
-                state = self.state[p]
-                if len(state) == 0:
-                    state["step"] = _new_step()
-                    state["exp_avg"] = zeros_like(p)
-                    state["exp_avg_sq"] = zeros_like(p)
-                    if amsgrad:
-                        state["max_exp_avg_sq"] = zeros_like(p)
-                grad = -p.grad if group["maximize"] else p.grad
-                step_t = state["step"]
-                step_t += 1
-                param = p
-                if weight_decay != 0:
-                    if group["decoupled_weight_decay"]:
-                        param.mul_(1 - lr * weight_decay)
-                    else:
-                        grad = _plus(grad, param, weight_decay)
+            for p, grad, state in self._params_with_grad(group):
+                grad = _weight_decay(p, grad, weight_decay, lr, group["decoupled_weight_decay"])
                 param, grad, exp_avg, exp_avg_sq = _real(
-                    param, grad, state["exp_avg"], state["exp_avg_sq"]
+                    p, grad, state["exp_avg"], state["exp_avg_sq"]
                 )
                 exp_avg.lerp_(grad, 1 - beta1)
                 exp_avg_sq.mul_(beta2).addcmul_(grad, grad, value=_get_value(1 - beta2))
-                step = _get_value(step_t)
+                step = _get_value(state["step"])
                 bias_correction1 = 1 - beta1**step
                 bias_correction2 = 1 - beta2**step
                 step_size = lr / bias_correction1

@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from .._core.factories import zeros_like
 from .._core.tensor import Tensor
 from .adam import _check_adam_args
 from .optimizer import (
@@ -14,11 +13,11 @@ from .optimizer import (
     ParamsT,
     _call_closure,
     _get_value,
-    _new_step,
-    _plus,
     _real,
     _to_scalar,
     _use_no_grad,
+    _weight_decay,
+    _zeros,
 )
 
 __all__ = ["Adamax"]
@@ -84,15 +83,10 @@ class Adamax(Optimizer):
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         super().__setstate__(state)
-        for group in self.param_groups:
-            group.setdefault("foreach", None)
-            group.setdefault("maximize", False)
-            group.setdefault("differentiable", False)
-            group.setdefault("capturable", False)
-            for p in group["params"]:
-                p_state = self.state.get(p, {})
-                if len(p_state) != 0 and not isinstance(p_state["step"], Tensor):
-                    p_state["step"] = _new_step(float(p_state["step"]))
+        self._upgrade_state(foreach=None, maximize=False, differentiable=False, capturable=False)
+
+    def _new_state(self, p: Tensor, group: dict[str, Any]) -> dict[str, Any]:
+        return _zeros(p, "exp_avg", "exp_inf")
 
     @_use_no_grad
     def step(self, closure: Callable[[], Any] | None = None) -> Any:
@@ -102,24 +96,13 @@ class Adamax(Optimizer):
             beta1, beta2 = group["betas"]
             lr = _to_scalar(group["lr"])
             weight_decay, eps = group["weight_decay"], group["eps"]
-            for p in group["params"]:
-                if p.grad is None:
-                    continue
-                state = self.state[p]
-                if len(state) == 0:
-                    state["step"] = _new_step()
-                    state["exp_avg"] = zeros_like(p)
-                    state["exp_inf"] = zeros_like(p)
-                grad = -p.grad if group["maximize"] else p.grad
-                step_t = state["step"]
-                step_t += 1
-                if weight_decay != 0:
-                    grad = _plus(grad, p, weight_decay)
+            for p, grad, state in self._params_with_grad(group):
+                grad = _weight_decay(p, grad, weight_decay)
                 param, grad, exp_avg, exp_inf = _real(p, grad, state["exp_avg"], state["exp_inf"])
                 exp_avg.lerp_(grad, 1 - beta1)
                 exp_inf.mul_(beta2)
                 exp_inf.copy_(exp_inf.maximum(grad.abs().add_(eps)))
-                bias_correction = 1 - beta1 ** _get_value(step_t)
+                bias_correction = 1 - beta1 ** _get_value(state["step"])
                 clr = lr / bias_correction
                 param.addcdiv_(exp_avg, exp_inf, value=-_get_value(clr))
         return loss

@@ -18,7 +18,7 @@ from .optimizer import (
     Optimizer,
     ParamsT,
     _add,
-    _check_hyper,
+    _check_lr,
     _to_scalar,
     _use_no_grad,
     _view_as_real,
@@ -210,9 +210,7 @@ class LBFGS(Optimizer):
         history_size: int = 100,
         line_search_fn: str | None = None,
     ) -> None:
-        if isinstance(lr, Tensor) and lr.numel() != 1:
-            raise ValueError("Tensor lr must be 1-element")
-        _check_hyper(lr >= 0.0, f"Invalid learning rate: {lr}")
+        _check_lr(lr)
         if max_eval is None:
             max_eval = max_iter * 5 // 4
         defaults = {

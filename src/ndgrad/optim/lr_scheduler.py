@@ -138,9 +138,7 @@ class LRScheduler:
     _is_initial: bool = False
 
     def __init__(self, optimizer: Optimizer, last_epoch: int = -1) -> None:
-        if not isinstance(optimizer, Optimizer):
-            raise TypeError(f"{type(optimizer).__name__} is not an Optimizer")
-        self.optimizer = optimizer
+        self._set_optimizer(optimizer)
         if last_epoch == -1:
             for group in optimizer.param_groups:
                 initial_lr = group["lr"]
@@ -161,6 +159,11 @@ class LRScheduler:
         self.last_epoch = last_epoch
         self._patch_optimizer_step()
         self._initial_step()
+
+    def _set_optimizer(self, optimizer: Optimizer) -> None:
+        if not isinstance(optimizer, Optimizer):
+            raise TypeError(f"{type(optimizer).__name__} is not an Optimizer")
+        self.optimizer = optimizer
 
     def _patch_optimizer_step(self) -> None:
         """Wrap the optimiser's ``step`` (on the instance) to notice that it was called."""
@@ -199,6 +202,14 @@ class LRScheduler:
     def get_lr(self) -> list[Any]:
         """The learning rates of this step (called by ``step``; use :meth:`get_last_lr`)."""
         raise NotImplementedError
+
+    def _lrs_times(self, factor: Any) -> list[Any]:
+        """The chainable form of a schedule: each group's current lr times ``factor``."""
+        return [group["lr"] * factor for group in self.optimizer.param_groups]
+
+    def _base_lrs_times(self, factor: Any) -> list[Any]:
+        """The closed form of a schedule: each group's base lr times ``factor``."""
+        return [base_lr * factor for base_lr in self.base_lrs]
 
     def step(self, epoch: int | None = None) -> None:
         """Advance one epoch (``epoch``, deprecated, jumps to that epoch by the closed form)."""
@@ -239,6 +250,10 @@ class LRScheduler:
                     values = self._get_closed_form_lr()
                 else:
                     values = self.get_lr()
+        self._set_lrs(values)
+
+    def _set_lrs(self, values: Iterable[Any]) -> None:
+        """Give each group its new lr, and record them all for :meth:`get_last_lr`."""
         for param_group, lr in zip(self.optimizer.param_groups, values):
             _update_param_group_val(param_group, "lr", lr)
         self._last_lr: list[Any] = _param_groups_val_list(self.optimizer, "lr")
@@ -248,34 +263,45 @@ class _LRScheduler(LRScheduler):
     """The old name of :class:`LRScheduler` (kept, as in PyTorch)."""
 
 
-def _lambdas_state(self: Any, skip: tuple[str, ...]) -> dict[str, Any]:
-    state = {k: v for k, v in self.__dict__.items() if k not in skip}
-    state["lr_lambdas"] = [
-        None if isinstance(fn, types.FunctionType) else fn.__dict__.copy() for fn in self.lr_lambdas
-    ]
-    return state
+class _LambdasMixin:
+    """The ``lr_lambdas`` of LambdaLR and MultiplicativeLR, one per group, and their state dicts.
+
+    ``state_dict`` keeps the ``__dict__`` of callable objects, never plain functions.
+    """
+
+    optimizer: Optimizer
+    lr_lambdas: list[Callable[[int], float]]
+
+    def _set_lambdas(self, optimizer: Optimizer, lr_lambda: Any) -> None:
+        self.optimizer = optimizer
+        if not isinstance(lr_lambda, (list, tuple)):
+            self.lr_lambdas = [lr_lambda] * len(optimizer.param_groups)
+            return
+        if len(lr_lambda) != len(optimizer.param_groups):
+            raise ValueError(
+                f"Expected {len(optimizer.param_groups)} lr_lambdas, but got {len(lr_lambda)}"
+            )
+        self.lr_lambdas = list(lr_lambda)
+
+    def state_dict(self) -> dict[str, Any]:
+        skip = ("optimizer", "lr_lambdas")
+        state = {k: v for k, v in self.__dict__.items() if k not in skip}
+        state["lr_lambdas"] = [
+            None if isinstance(fn, types.FunctionType) else fn.__dict__.copy()
+            for fn in self.lr_lambdas
+        ]
+        return state
+
+    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
+        lr_lambdas = state_dict.pop("lr_lambdas")
+        self.__dict__.update(state_dict)
+        state_dict["lr_lambdas"] = lr_lambdas
+        for idx, fn in enumerate(lr_lambdas):
+            if fn is not None:
+                self.lr_lambdas[idx].__dict__.update(fn)
 
 
-def _load_lambdas_state(self: Any, state_dict: dict[str, Any]) -> None:
-    lr_lambdas = state_dict.pop("lr_lambdas")
-    self.__dict__.update(state_dict)
-    state_dict["lr_lambdas"] = lr_lambdas
-    for idx, fn in enumerate(lr_lambdas):
-        if fn is not None:
-            self.lr_lambdas[idx].__dict__.update(fn)
-
-
-def _lambdas(optimizer: Optimizer, lr_lambda: Any) -> list[Callable[[int], float]]:
-    if not isinstance(lr_lambda, (list, tuple)):
-        return [lr_lambda] * len(optimizer.param_groups)
-    if len(lr_lambda) != len(optimizer.param_groups):
-        raise ValueError(
-            f"Expected {len(optimizer.param_groups)} lr_lambdas, but got {len(lr_lambda)}"
-        )
-    return list(lr_lambda)
-
-
-class LambdaLR(LRScheduler):
+class LambdaLR(_LambdasMixin, LRScheduler):
     """``lr = base_lr * lr_lambda(epoch)`` (one function, or one per group).
 
     ``state_dict`` keeps the ``__dict__`` of callable objects, never plain functions.
@@ -294,15 +320,8 @@ class LambdaLR(LRScheduler):
         lr_lambda: Callable[[int], float] | list[Callable[[int], float]],
         last_epoch: int = -1,
     ) -> None:
-        self.optimizer = optimizer
-        self.lr_lambdas = _lambdas(optimizer, lr_lambda)
+        self._set_lambdas(optimizer, lr_lambda)
         super().__init__(optimizer, last_epoch)
-
-    def state_dict(self) -> dict[str, Any]:
-        return _lambdas_state(self, ("optimizer", "lr_lambdas"))
-
-    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
-        _load_lambdas_state(self, state_dict)
 
     def get_lr(self) -> list[Any]:
         _warn_get_lr_called_within_step(self)
@@ -312,7 +331,7 @@ class LambdaLR(LRScheduler):
         ]
 
 
-class MultiplicativeLR(LRScheduler):
+class MultiplicativeLR(_LambdasMixin, LRScheduler):
     """``lr <- lr * lr_lambda(epoch)`` at each step after the first.
 
     Example:
@@ -329,18 +348,11 @@ class MultiplicativeLR(LRScheduler):
         lr_lambda: Callable[[int], float] | list[Callable[[int], float]],
         last_epoch: int = -1,
     ) -> None:
-        self.optimizer = optimizer
-        self.lr_lambdas = _lambdas(optimizer, lr_lambda)
+        self._set_lambdas(optimizer, lr_lambda)
         for fn in self.lr_lambdas:
             if not callable(fn):
                 raise TypeError(f"lr_lambda should be a function, but got {type(fn).__name__}")
         super().__init__(optimizer, last_epoch)
-
-    def state_dict(self) -> dict[str, Any]:
-        return _lambdas_state(self, ("optimizer", "lr_lambdas"))
-
-    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
-        _load_lambdas_state(self, state_dict)
 
     def get_lr(self) -> list[Any]:
         _warn_get_lr_called_within_step(self)
@@ -376,12 +388,10 @@ class StepLR(LRScheduler):
         _warn_get_lr_called_within_step(self)
         if self.last_epoch == 0 or self.last_epoch % self.step_size != 0:
             return _param_groups_val_list(self.optimizer, "lr")
-        return [group["lr"] * self.gamma for group in self.optimizer.param_groups]
+        return self._lrs_times(self.gamma)
 
     def _get_closed_form_lr(self) -> list[Any]:
-        return [
-            base_lr * self.gamma ** (self.last_epoch // self.step_size) for base_lr in self.base_lrs
-        ]
+        return self._base_lrs_times(self.gamma ** (self.last_epoch // self.step_size))
 
 
 class MultiStepLR(LRScheduler):
@@ -410,17 +420,11 @@ class MultiStepLR(LRScheduler):
         _warn_get_lr_called_within_step(self)
         if self.last_epoch not in self.milestones:
             return _param_groups_val_list(self.optimizer, "lr")
-        return [
-            group["lr"] * self.gamma ** self.milestones[self.last_epoch]
-            for group in self.optimizer.param_groups
-        ]
+        return self._lrs_times(self.gamma ** self.milestones[self.last_epoch])
 
     def _get_closed_form_lr(self) -> list[Any]:
         milestones = sorted(self.milestones.elements())
-        return [
-            base_lr * self.gamma ** bisect_right(milestones, self.last_epoch)
-            for base_lr in self.base_lrs
-        ]
+        return self._base_lrs_times(self.gamma ** bisect_right(milestones, self.last_epoch))
 
 
 class ConstantLR(LRScheduler):
@@ -452,16 +456,14 @@ class ConstantLR(LRScheduler):
     def get_lr(self) -> list[Any]:
         _warn_get_lr_called_within_step(self)
         if self.last_epoch == 0:
-            return [group["lr"] * self.factor for group in self.optimizer.param_groups]
+            return self._lrs_times(self.factor)
         if self.last_epoch != self.total_iters:
             return _param_groups_val_list(self.optimizer, "lr")
-        return [group["lr"] * (1.0 / self.factor) for group in self.optimizer.param_groups]
+        return self._lrs_times(1.0 / self.factor)
 
     def _get_closed_form_lr(self) -> list[Any]:
-        return [
-            base_lr * (self.factor + (self.last_epoch >= self.total_iters) * (1 - self.factor))
-            for base_lr in self.base_lrs
-        ]
+        done = self.last_epoch >= self.total_iters
+        return self._base_lrs_times(self.factor + done * (1 - self.factor))
 
 
 class LinearLR(LRScheduler):
@@ -501,26 +503,19 @@ class LinearLR(LRScheduler):
     def get_lr(self) -> list[Any]:
         _warn_get_lr_called_within_step(self)
         if self.last_epoch == 0:
-            return [group["lr"] * self.start_factor for group in self.optimizer.param_groups]
+            return self._lrs_times(self.start_factor)
         if self._is_initial or self.last_epoch > self.total_iters:
             return _param_groups_val_list(self.optimizer, "lr")
         delta = self.end_factor - self.start_factor
         factor = 1.0 + delta / (
             self.total_iters * self.start_factor + (self.last_epoch - 1) * delta
         )
-        return [group["lr"] * factor for group in self.optimizer.param_groups]
+        return self._lrs_times(factor)
 
     def _get_closed_form_lr(self) -> list[Any]:
-        return [
-            base_lr
-            * (
-                self.start_factor
-                + (self.end_factor - self.start_factor)
-                * min(self.total_iters, self.last_epoch)
-                / self.total_iters
-            )
-            for base_lr in self.base_lrs
-        ]
+        delta = self.end_factor - self.start_factor
+        epochs = min(self.total_iters, self.last_epoch)
+        return self._base_lrs_times(self.start_factor + delta * epochs / self.total_iters)
 
 
 class ExponentialLR(LRScheduler):
@@ -542,10 +537,10 @@ class ExponentialLR(LRScheduler):
         _warn_get_lr_called_within_step(self)
         if self._is_initial:
             return _param_groups_val_list(self.optimizer, "lr")
-        return [group["lr"] * self.gamma for group in self.optimizer.param_groups]
+        return self._lrs_times(self.gamma)
 
     def _get_closed_form_lr(self) -> list[Any]:
-        return [base_lr * self.gamma**self.last_epoch for base_lr in self.base_lrs]
+        return self._base_lrs_times(self.gamma**self.last_epoch)
 
 
 def _check_schedulers(owner: str, optimizer: Optimizer, schedulers: Sequence[Any]) -> None:
@@ -677,14 +672,16 @@ class PolynomialLR(LRScheduler):
             (1.0 - self.last_epoch / self.total_iters)
             / (1.0 - (self.last_epoch - 1) / self.total_iters)
         ) ** self.power
-        return [group["lr"] * decay_factor for group in self.optimizer.param_groups]
+        return self._lrs_times(decay_factor)
 
     def _get_closed_form_lr(self) -> list[Any]:
-        return [
-            base_lr
-            * (1.0 - min(self.total_iters, self.last_epoch) / self.total_iters) ** self.power
-            for base_lr in self.base_lrs
-        ]
+        progress = min(self.total_iters, self.last_epoch) / self.total_iters
+        return self._base_lrs_times((1.0 - progress) ** self.power)
+
+
+def _cosine_annealing(eta_min: float, base_lr: Any, t: float, period: float) -> Any:
+    """``eta_min + (base_lr - eta_min) (1 + cos(pi t / period)) / 2``: from base_lr at t = 0."""
+    return eta_min + (base_lr - eta_min) * (1 + math.cos(math.pi * t / period)) / 2
 
 
 class CosineAnnealingLR(LRScheduler):
@@ -719,14 +716,8 @@ class CosineAnnealingLR(LRScheduler):
         _warn_get_lr_called_within_step(self)
         if self._is_initial:
             return _param_groups_val_list(self.optimizer, "lr")
-        if self._step_count == 1 and self.last_epoch > 0:
-            return [
-                self.eta_min
-                + (base_lr - self.eta_min)
-                * (1 + math.cos(self.last_epoch * math.pi / self.T_max))
-                / 2
-                for base_lr in self.base_lrs
-            ]
+        if self._step_count == 1 and self.last_epoch > 0:  # resumed: the closed form
+            return self._get_closed_form_lr()
         if (self.last_epoch - 1 - self.T_max) % (2 * self.T_max) == 0:
             return [
                 group["lr"] + (base_lr - self.eta_min) * (1 - math.cos(math.pi / self.T_max)) / 2
@@ -742,8 +733,7 @@ class CosineAnnealingLR(LRScheduler):
 
     def _get_closed_form_lr(self) -> list[Any]:
         return [
-            self.eta_min
-            + (base_lr - self.eta_min) * (1 + math.cos(math.pi * self.last_epoch / self.T_max)) / 2
+            _cosine_annealing(self.eta_min, base_lr, self.last_epoch, self.T_max)
             for base_lr in self.base_lrs
         ]
 
@@ -815,9 +805,7 @@ class ReduceLROnPlateau(LRScheduler):
         if factor >= 1.0:
             raise ValueError("Factor should be < 1.0.")
         self.factor = factor
-        if not isinstance(optimizer, Optimizer):
-            raise TypeError(f"{type(optimizer).__name__} is not an Optimizer")
-        self.optimizer = optimizer
+        self._set_optimizer(optimizer)
         if isinstance(min_lr, (list, tuple)):
             if len(min_lr) != len(optimizer.param_groups):
                 raise ValueError(
@@ -917,6 +905,32 @@ def _set_momentum(group: dict[str, Any], use_beta1: bool, momentum: float) -> No
         group["momentum"] = momentum
 
 
+def _start_momentum_cycle(
+    optimizer: Optimizer, momentums: dict[str, Any], last_epoch: int
+) -> tuple[bool, list[Any], list[Any]]:
+    """The momentum side of CyclicLR and OneCycleLR's constructors (``cycle_momentum=True``).
+
+    Checks that the optimiser has a ``momentum`` or ``betas`` (then ``betas[0]`` cycles:
+    ``use_beta1``), gives ``momentums["base_momentum"]`` and ``momentums["max_momentum"]`` one
+    value per group (checked in the dict's order, PyTorch's for each scheduler) and, on a fresh
+    start, sets each group's momentum to its maximum and records both bounds in the group.
+    Returns ``(use_beta1, base_momentums, max_momentums)``.
+    """
+    if "momentum" not in optimizer.defaults and "betas" not in optimizer.defaults:
+        raise ValueError(
+            "optimizer must support momentum or beta1 with `cycle_momentum` option enabled"
+        )
+    use_beta1 = "betas" in optimizer.defaults
+    per_group = {name: _format_param(name, optimizer, v) for name, v in momentums.items()}
+    base_momentums, max_momentums = per_group["base_momentum"], per_group["max_momentum"]
+    if last_epoch == -1:
+        for m_mom, b_mom, group in zip(max_momentums, base_momentums, optimizer.param_groups):
+            _set_momentum(group, use_beta1, m_mom)
+            group["max_momentum"] = m_mom
+            group["base_momentum"] = b_mom
+    return use_beta1, base_momentums, max_momentums
+
+
 class CyclicLR(LRScheduler):
     """Cycle the lr between ``base_lr`` and ``max_lr`` (Smith, 2017); step it per batch.
 
@@ -952,9 +966,7 @@ class CyclicLR(LRScheduler):
         max_momentum: float = 0.9,
         last_epoch: int = -1,
     ) -> None:
-        if not isinstance(optimizer, Optimizer):
-            raise TypeError(f"{type(optimizer).__name__} is not an Optimizer")
-        self.optimizer = optimizer
+        self._set_optimizer(optimizer)
         base_lrs = _format_param("base_lr", optimizer, base_lr)
         if last_epoch == -1:
             for lr, group in zip(base_lrs, optimizer.param_groups):
@@ -974,20 +986,11 @@ class CyclicLR(LRScheduler):
         self._init_scale_fn()
         self.cycle_momentum = cycle_momentum
         if cycle_momentum:
-            if "momentum" not in optimizer.defaults and "betas" not in optimizer.defaults:
-                raise ValueError(
-                    "optimizer must support momentum or beta1 with `cycle_momentum` option enabled"
-                )
-            self.use_beta1 = "betas" in self.optimizer.defaults
-            self.base_momentums = _format_param("base_momentum", optimizer, base_momentum)
-            self.max_momentums = _format_param("max_momentum", optimizer, max_momentum)
-            if last_epoch == -1:
-                for m_mom, b_mom, group in zip(
-                    self.max_momentums, self.base_momentums, optimizer.param_groups
-                ):
-                    _set_momentum(group, self.use_beta1, m_mom)
-                    group["max_momentum"] = m_mom
-                    group["base_momentum"] = b_mom
+            self.use_beta1, self.base_momentums, self.max_momentums = _start_momentum_cycle(
+                optimizer,
+                {"base_momentum": base_momentum, "max_momentum": max_momentum},
+                last_epoch,
+            )
         super().__init__(optimizer, last_epoch)
         self.base_lrs = base_lrs
 
@@ -1103,8 +1106,7 @@ class CosineAnnealingWarmRestarts(LRScheduler):
     def get_lr(self) -> list[Any]:
         _warn_get_lr_called_within_step(self)
         return [
-            self.eta_min
-            + (base_lr - self.eta_min) * (1 + math.cos(math.pi * self.T_cur / self.T_i)) / 2
+            _cosine_annealing(self.eta_min, base_lr, self.T_cur, self.T_i)
             for base_lr in self.base_lrs
         ]
 
@@ -1133,9 +1135,8 @@ class CosineAnnealingWarmRestarts(LRScheduler):
                 self.T_cur = epoch
         self.last_epoch = math.floor(epoch)
         with _enable_get_lr_call(self):
-            for param_group, lr in zip(self.optimizer.param_groups, self.get_lr()):
-                _update_param_group_val(param_group, "lr", lr)
-        self._last_lr = _param_groups_val_list(self.optimizer, "lr")
+            values = self.get_lr()
+        self._set_lrs(values)
 
 
 class OneCycleLR(LRScheduler):
@@ -1171,9 +1172,7 @@ class OneCycleLR(LRScheduler):
         three_phase: bool = False,
         last_epoch: int = -1,
     ) -> None:
-        if not isinstance(optimizer, Optimizer):
-            raise TypeError(f"{type(optimizer).__name__} is not an Optimizer")
-        self.optimizer = optimizer
+        self._set_optimizer(optimizer)
         if total_steps is not None:
             if total_steps <= 0 or not isinstance(total_steps, int):
                 raise ValueError(f"Expected positive integer total_steps, but got {total_steps}")
@@ -1223,20 +1222,11 @@ class OneCycleLR(LRScheduler):
                 group["min_lr"] = group["initial_lr"] / final_div_factor
         self.cycle_momentum = cycle_momentum
         if self.cycle_momentum:
-            if "momentum" not in self.optimizer.defaults and "betas" not in self.optimizer.defaults:
-                raise ValueError(
-                    "optimizer must support momentum or beta1 with `cycle_momentum` option enabled"
-                )
-            self.use_beta1 = "betas" in self.optimizer.defaults
-            max_momentums = _format_param("max_momentum", optimizer, max_momentum)
-            base_momentums = _format_param("base_momentum", optimizer, base_momentum)
-            if last_epoch == -1:
-                for m_mom, b_mom, group in zip(
-                    max_momentums, base_momentums, optimizer.param_groups
-                ):
-                    _set_momentum(group, self.use_beta1, m_mom)
-                    group["max_momentum"] = m_mom
-                    group["base_momentum"] = b_mom
+            self.use_beta1, _, _ = _start_momentum_cycle(
+                optimizer,
+                {"max_momentum": max_momentum, "base_momentum": base_momentum},
+                last_epoch,
+            )
         super().__init__(optimizer, last_epoch)
 
     def _anneal_func(self, start: float, end: float, pct: float) -> float:

@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from .._core.factories import zeros_like
 from .._core.tensor import Tensor
 from .adam import _check_adam_args
 from .optimizer import (
@@ -16,10 +15,11 @@ from .optimizer import (
     _check_hyper,
     _get_value,
     _new_step,
-    _plus,
     _real,
     _to_scalar,
     _use_no_grad,
+    _weight_decay,
+    _zeros,
 )
 
 __all__ = ["NAdam"]
@@ -84,7 +84,7 @@ class NAdam(Optimizer):
         differentiable: bool = False,
     ) -> None:
         _check_adam_args(lr, eps, betas, weight_decay)
-        _check_hyper(momentum_decay >= 0.0, f"Invalid momentum_decay value: {momentum_decay}")
+        _check_hyper(momentum_decay=momentum_decay)
         defaults = {
             "lr": lr,
             "betas": betas,
@@ -101,19 +101,17 @@ class NAdam(Optimizer):
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         super().__setstate__(state)
-        for group in self.param_groups:
-            group.setdefault("maximize", False)
-            group.setdefault("foreach", None)
-            group.setdefault("capturable", False)
-            group.setdefault("differentiable", False)
-            group.setdefault("decoupled_weight_decay", False)
-            for p in group["params"]:
-                p_state = self.state.get(p, {})
-                if len(p_state) != 0:
-                    if not isinstance(p_state["step"], Tensor):
-                        p_state["step"] = _new_step(float(p_state["step"]))
-                    if not isinstance(p_state["mu_product"], Tensor):
-                        p_state["mu_product"] = _new_step(float(p_state["mu_product"]))
+        self._upgrade_state(
+            scalars=("step", "mu_product"),
+            maximize=False,
+            foreach=None,
+            capturable=False,
+            differentiable=False,
+            decoupled_weight_decay=False,
+        )
+
+    def _new_state(self, p: Tensor, group: dict[str, Any]) -> dict[str, Any]:
+        return {"mu_product": _new_step(1.0), **_zeros(p, "exp_avg", "exp_avg_sq")}
 
     @_use_no_grad
     def step(self, closure: Callable[[], Any] | None = None) -> Any:
@@ -124,28 +122,14 @@ class NAdam(Optimizer):
             lr = _to_scalar(group["lr"])
             weight_decay, eps = group["weight_decay"], group["eps"]
             momentum_decay = group["momentum_decay"]
-            for p in group["params"]:
-                if p.grad is None:
-                    continue
-                state = self.state[p]
-                if len(state) == 0:
-                    state["step"] = _new_step()
-                    state["mu_product"] = _new_step(1.0)
-                    state["exp_avg"] = zeros_like(p)
-                    state["exp_avg_sq"] = zeros_like(p)
-                grad = -p.grad if group["maximize"] else p.grad
-                mu_product, step_t = state["mu_product"], state["step"]
+            for p, grad, state in self._params_with_grad(group):
+                mu_product = state["mu_product"]
                 param, grad, exp_avg, exp_avg_sq = _real(
                     p, grad, state["exp_avg"], state["exp_avg_sq"]
                 )
-                step_t += 1
-                step = _get_value(step_t)
+                step = _get_value(state["step"])
                 bias_correction2 = 1 - beta2**step
-                if weight_decay != 0:
-                    if group["decoupled_weight_decay"]:
-                        param.mul_(1 - lr * weight_decay)
-                    else:
-                        grad = _plus(grad, param, weight_decay)
+                grad = _weight_decay(param, grad, weight_decay, lr, group["decoupled_weight_decay"])
                 mu = beta1 * (1.0 - 0.5 * (0.96 ** (step * momentum_decay)))
                 mu_next = beta1 * (1.0 - 0.5 * (0.96 ** ((step + 1) * momentum_decay)))
                 mu_product *= mu

@@ -23,12 +23,12 @@ import functools
 import itertools
 import warnings
 from collections import OrderedDict, defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from copy import deepcopy
 from typing import Any
 
 from .._core.dtypes import float32, float64, get_default_dtype
-from .._core.factories import tensor
+from .._core.factories import tensor, zeros_like
 from .._core.grad_mode import enable_grad, no_grad
 from .._core.tensor import Tensor
 from ..ops import EXPORTS as _OPS
@@ -153,9 +153,52 @@ def _real(*tensors: Tensor) -> list[Tensor]:
     return [_view_as_real(t) if t.is_complex() else t for t in tensors]
 
 
-def _check_hyper(ok: bool, message: str) -> None:
-    if not ok:
-        raise ValueError(message)
+def _check_lr(lr: Any, *, nan_ok: bool = False) -> None:
+    """PyTorch's checks of ``lr``: a tensor has one element, and the value is not negative.
+
+    PyTorch tests ``not 0.0 <= lr`` (NaN refused) except in SGD, which tests ``lr < 0.0``
+    (NaN passes): ``nan_ok=True`` there.
+    """
+    if isinstance(lr, Tensor) and lr.numel() != 1:
+        raise ValueError("Tensor lr must be 1-element")
+    if (lr < 0.0) if nan_ok else not lr >= 0.0:
+        raise ValueError(f"Invalid learning rate: {lr}")
+
+
+_HYPER_LABELS = {"eps": "epsilon"}
+
+
+def _check_hyper(*, nan_ok: bool = False, **values: Any) -> None:
+    """Refuse a negative option, checked in the order given, with PyTorch's message.
+
+    ``_check_hyper(eps=-1.0)`` raises ``ValueError("Invalid epsilon value: -1.0")``; any other
+    name ``n`` gives ``Invalid n value: ...``. ``nan_ok`` as in :func:`_check_lr`.
+    """
+    for name, value in values.items():
+        if (value < 0.0) if nan_ok else not value >= 0.0:
+            raise ValueError(f"Invalid {_HYPER_LABELS.get(name, name)} value: {value}")
+
+
+def _zeros(p: Tensor, *names: str) -> dict[str, Tensor]:
+    """A new state entry of zeros like ``p`` for each name (``exp_avg``, ``exp_avg_sq``...)."""
+    return {name: zeros_like(p) for name in names}
+
+
+def _weight_decay(
+    param: Tensor, grad: Tensor, weight_decay: Any, lr: Any = None, decoupled: bool = False
+) -> Tensor:
+    """Weight decay, PyTorch's two forms; returns the gradient to use.
+
+    L2 penalty: ``g + weight_decay * theta`` (out of place). Decoupled (AdamW, ``decoupled``):
+    ``theta <- theta * (1 - lr * weight_decay)`` in place, the gradient unchanged. Nothing
+    when ``weight_decay == 0``.
+    """
+    if weight_decay != 0:
+        if decoupled:
+            param.mul_(1 - lr * weight_decay)
+        else:
+            grad = _plus(grad, param, weight_decay)
+    return grad
 
 
 def _typename(obj: Any) -> str:
@@ -462,6 +505,52 @@ class Optimizer:
     def step(self, closure: Callable[[], Any] | None = None) -> Any:
         """Perform one optimisation step (implemented by each optimiser)."""
         raise NotImplementedError
+
+    # ------------------------------------------------------------ shared by the built-in steps
+    # The state of a parameter at its first step, besides ``step``: set by the built-in
+    # optimisers that keep per-parameter state; see _params_with_grad.
+    _new_state: Callable[[Tensor, dict[str, Any]], dict[str, Any]] | None = None
+
+    def _params_with_grad(
+        self, group: dict[str, Any]
+    ) -> Iterator[tuple[Tensor, Tensor, dict[str, Any]]]:
+        """Yield ``(param, grad, state)`` for each parameter of ``group`` that has a gradient.
+
+        ``grad`` is ``param.grad``, negated when ``group["maximize"]``. For an optimiser with
+        ``_new_state(param, group)``, ``state`` is the parameter's own: on its first step
+        ``{"step": 0-d tensor 0, **_new_state(param, group)}``, and ``state["step"]`` is
+        incremented before it is yielded. Without (SGD), ``self.state`` is not touched and
+        ``state`` is an empty dict.
+        """
+        for p in group["params"]:
+            if p.grad is None:
+                continue
+            state: dict[str, Any] = {}
+            if self._new_state is not None:
+                state = self.state[p]
+                if len(state) == 0:
+                    state["step"] = _new_step()
+                    state.update(self._new_state(p, group))
+                state["step"] += 1
+            yield p, (-p.grad if group["maximize"] else p.grad), state
+
+    def _upgrade_state(
+        self, *, scalars: tuple[str, ...] = ("step",), **group_defaults: Any
+    ) -> None:
+        """A built-in ``__setstate__`` (unpickling, ``load_state_dict``), after the base one.
+
+        A group saved without an option takes its value from ``group_defaults``; each state's
+        ``scalars`` saved as Python numbers become 0-d tensors, as PyTorch keeps them.
+        """
+        for group in self.param_groups:
+            for name, default in group_defaults.items():
+                group.setdefault(name, default)
+            for p in group["params"]:
+                p_state = self.state.get(p, {})
+                if len(p_state) != 0:
+                    for key in scalars:
+                        if not isinstance(p_state[key], Tensor):
+                            p_state[key] = _new_step(float(p_state[key]))
 
     def add_param_group(self, param_group: dict[str, Any]) -> None:
         """Add a parameter group (a dict with ``"params"`` and any per-group options)."""

@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from .._core.factories import zeros_like
 from .._core.tensor import Tensor
 from .optimizer import (
     _IMPLEMENTATION_FLAGS,
@@ -14,12 +13,13 @@ from .optimizer import (
     _add,
     _call_closure,
     _check_hyper,
+    _check_lr,
     _get_value,
-    _new_step,
-    _plus,
     _real,
     _to_scalar,
     _use_no_grad,
+    _weight_decay,
+    _zeros,
 )
 
 __all__ = ["RMSprop"]
@@ -74,13 +74,8 @@ class RMSprop(Optimizer):
         maximize: bool = False,
         differentiable: bool = False,
     ) -> None:
-        if isinstance(lr, Tensor) and lr.numel() != 1:
-            raise ValueError("Tensor lr must be 1-element")
-        _check_hyper(lr >= 0.0, f"Invalid learning rate: {lr}")
-        _check_hyper(eps >= 0.0, f"Invalid epsilon value: {eps}")
-        _check_hyper(momentum >= 0.0, f"Invalid momentum value: {momentum}")
-        _check_hyper(weight_decay >= 0.0, f"Invalid weight_decay value: {weight_decay}")
-        _check_hyper(alpha >= 0.0, f"Invalid alpha value: {alpha}")
+        _check_lr(lr)
+        _check_hyper(eps=eps, momentum=momentum, weight_decay=weight_decay, alpha=alpha)
         defaults = {
             "lr": lr,
             "momentum": momentum,
@@ -97,17 +92,20 @@ class RMSprop(Optimizer):
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         super().__setstate__(state)
-        for group in self.param_groups:
-            group.setdefault("momentum", 0)
-            group.setdefault("centered", False)
-            group.setdefault("foreach", None)
-            group.setdefault("maximize", False)
-            group.setdefault("differentiable", False)
-            group.setdefault("capturable", False)
-            for p in group["params"]:
-                p_state = self.state.get(p, {})
-                if len(p_state) != 0 and not isinstance(p_state["step"], Tensor):
-                    p_state["step"] = _new_step(float(p_state["step"]))
+        self._upgrade_state(
+            momentum=0,
+            centered=False,
+            foreach=None,
+            maximize=False,
+            differentiable=False,
+            capturable=False,
+        )
+
+    def _new_state(self, p: Tensor, group: dict[str, Any]) -> dict[str, Any]:
+        names = ["square_avg"]
+        names += ["momentum_buffer"] if group["momentum"] > 0 else []
+        names += ["grad_avg"] if group["centered"] else []
+        return _zeros(p, *names)
 
     @_use_no_grad
     def step(self, closure: Callable[[], Any] | None = None) -> Any:
@@ -117,21 +115,8 @@ class RMSprop(Optimizer):
             lr = _to_scalar(group["lr"])
             alpha, eps, momentum = group["alpha"], group["eps"], group["momentum"]
             weight_decay, centered = group["weight_decay"], group["centered"]
-            for p in group["params"]:
-                if p.grad is None:
-                    continue
-                state = self.state[p]
-                if len(state) == 0:
-                    state["step"] = _new_step()
-                    state["square_avg"] = zeros_like(p)
-                    if momentum > 0:
-                        state["momentum_buffer"] = zeros_like(p)
-                    if centered:
-                        state["grad_avg"] = zeros_like(p)
-                grad = -p.grad if group["maximize"] else p.grad
-                state["step"] += 1
-                if weight_decay != 0:
-                    grad = _plus(grad, p, weight_decay)
+            for p, grad, state in self._params_with_grad(group):
+                grad = _weight_decay(p, grad, weight_decay)
                 param, grad, square_avg = _real(p, grad, state["square_avg"])
                 square_avg.mul_(alpha).addcmul_(grad, grad, value=1 - alpha)
                 if centered:

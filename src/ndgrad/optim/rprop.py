@@ -12,9 +12,8 @@ from .optimizer import (
     Optimizer,
     ParamsT,
     _call_closure,
-    _check_hyper,
+    _check_lr,
     _get_value,
-    _new_step,
     _real,
     _to_scalar,
     _use_no_grad,
@@ -69,10 +68,9 @@ class Rprop(Optimizer):
         maximize: bool = False,
         differentiable: bool = False,
     ) -> None:
-        if isinstance(lr, Tensor) and lr.numel() != 1:
-            raise ValueError("Tensor lr must be 1-element")
-        _check_hyper(lr >= 0.0, f"Invalid learning rate: {lr}")
-        _check_hyper(0.0 < etas[0] < 1.0 < etas[1], f"Invalid eta values: {etas[0]}, {etas[1]}")
+        _check_lr(lr)
+        if not 0.0 < etas[0] < 1.0 < etas[1]:
+            raise ValueError(f"Invalid eta values: {etas[0]}, {etas[1]}")
         defaults = {
             "lr": lr,
             "etas": etas,
@@ -86,15 +84,12 @@ class Rprop(Optimizer):
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         super().__setstate__(state)
-        for group in self.param_groups:
-            group.setdefault("foreach", None)
-            group.setdefault("maximize", False)
-            group.setdefault("differentiable", False)
-            group.setdefault("capturable", False)
-            for p in group["params"]:
-                p_state = self.state.get(p, {})
-                if len(p_state) != 0 and not isinstance(p_state["step"], Tensor):
-                    p_state["step"] = _new_step(float(p_state["step"]))
+        self._upgrade_state(foreach=None, maximize=False, differentiable=False, capturable=False)
+
+    def _new_state(self, p: Tensor, group: dict[str, Any]) -> dict[str, Any]:
+        lr = _get_value(_to_scalar(group["lr"]))
+        step_size = full_like(p, complex(lr, lr) if p.is_complex() else lr)
+        return {"prev": zeros_like(p), "step_size": step_size}
 
     @_use_no_grad
     def step(self, closure: Callable[[], Any] | None = None) -> Any:
@@ -103,19 +98,7 @@ class Rprop(Optimizer):
         for group in self.param_groups:
             etaminus, etaplus = group["etas"]
             step_size_min, step_size_max = group["step_sizes"]
-            for p in group["params"]:
-                if p.grad is None:
-                    continue
-                state = self.state[p]
-                if len(state) == 0:
-                    lr = _get_value(_to_scalar(group["lr"]))
-                    state["step"] = _new_step()
-                    state["prev"] = zeros_like(p)
-                    state["step_size"] = full_like(
-                        p.grad, complex(lr, lr) if p.is_complex() else lr
-                    )
-                state["step"] += 1
-                grad = -p.grad if group["maximize"] else p.grad
+            for p, grad, state in self._params_with_grad(group):
                 param, grad, prev, step_size = _real(p, grad, state["prev"], state["step_size"])
                 sign = grad.mul(prev).sign()
                 sign[sign.gt(0)] = etaplus

@@ -13,9 +13,11 @@ from .optimizer import (
     _add,
     _call_closure,
     _check_hyper,
+    _check_lr,
     _plus,
     _to_scalar,
     _use_no_grad,
+    _weight_decay,
 )
 
 __all__ = ["SGD"]
@@ -73,11 +75,8 @@ class SGD(Optimizer):
         differentiable: bool = False,
         fused: bool | None = None,
     ) -> None:
-        if isinstance(lr, Tensor) and lr.numel() != 1:
-            raise ValueError("Tensor lr must be 1-element")
-        _check_hyper(not lr < 0.0, f"Invalid learning rate: {lr}")
-        _check_hyper(not momentum < 0.0, f"Invalid momentum value: {momentum}")
-        _check_hyper(not weight_decay < 0.0, f"Invalid weight_decay value: {weight_decay}")
+        _check_lr(lr, nan_ok=True)  # PyTorch's SGD tests `lr < 0.0`, so NaN passes
+        _check_hyper(momentum=momentum, weight_decay=weight_decay, nan_ok=True)
         defaults = {
             "lr": lr,
             "momentum": momentum,
@@ -95,12 +94,14 @@ class SGD(Optimizer):
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         super().__setstate__(state)
-        for group in self.param_groups:
-            group.setdefault("nesterov", False)
-            group.setdefault("maximize", False)
-            group.setdefault("foreach", None)
-            group.setdefault("differentiable", False)
-            group.setdefault("fused", False)
+        self._upgrade_state(
+            scalars=(),
+            nesterov=False,
+            maximize=False,
+            foreach=None,
+            differentiable=False,
+            fused=False,
+        )
 
     @_use_no_grad
     def step(self, closure: Callable[[], Any] | None = None) -> Any:
@@ -110,12 +111,8 @@ class SGD(Optimizer):
             lr = _to_scalar(group["lr"])
             weight_decay, momentum = group["weight_decay"], group["momentum"]
             dampening, nesterov = group["dampening"], group["nesterov"]
-            for p in group["params"]:
-                if p.grad is None:
-                    continue
-                grad = -p.grad if group["maximize"] else p.grad
-                if weight_decay != 0:
-                    grad = _plus(grad, p, weight_decay)
+            for p, grad, _ in self._params_with_grad(group):
+                grad = _weight_decay(p, grad, weight_decay)
                 if momentum != 0:
                     state = self.state[p]
                     buf = state.get("momentum_buffer")
