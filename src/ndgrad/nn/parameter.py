@@ -122,21 +122,40 @@ class Buffer(Tensor):
         return t
 
 
+def _new_uninitialized(cls: type, requires_grad: bool, dtype: Any) -> Any:
+    """An empty ``(0,)`` tensor of class ``cls``, of ``dtype`` (default: the default dtype)."""
+    import numpy as np
+
+    from .._core import dtypes as _dt
+
+    t = object.__new__(cls)
+    d = _dt.get_default_dtype() if dtype is None else dtype
+    _fill(t, np.empty((0,), dtype=_dt.to_np_dtype(d)))
+    t._requires_grad = bool(requires_grad)
+    return t
+
+
+def _materialize(t: Tensor, shape: Any, dtype: Any, becomes: type) -> None:
+    """Give the uninitialised ``t`` its ``shape`` (uninitialised values; its dtype unless
+    ``dtype``) and make it a ``becomes``."""
+    import numpy as np
+
+    from .._core import dtypes as _dt
+
+    if isinstance(shape, int):
+        shape = (shape,)
+    np_dtype = t._data.dtype if dtype is None else _dt.to_np_dtype(dtype)
+    t._data = np.empty(tuple(shape), dtype=np_dtype)
+    t.__class__ = becomes
+
+
 class UninitializedParameter(Parameter):
     """A parameter whose shape is not known yet (``LazyLinear``); ``materialize`` fills it."""
 
     __slots__ = ()
 
     def __new__(cls, requires_grad: bool = True, device: Any = None, dtype: Any = None) -> Any:
-        import numpy as np
-
-        from .._core import dtypes as _dt
-
-        t = object.__new__(cls)
-        d = _dt.get_default_dtype() if dtype is None else dtype
-        _fill(t, np.empty((0,), dtype=_dt.to_np_dtype(d)))
-        t._requires_grad = bool(requires_grad)
-        return t
+        return _new_uninitialized(cls, requires_grad, dtype)
 
     def __init__(self, requires_grad: bool = True, device: Any = None, dtype: Any = None) -> None:
         pass
@@ -146,17 +165,7 @@ class UninitializedParameter(Parameter):
 
     def materialize(self, shape: Any, device: Any = None, dtype: Any = None) -> None:
         """Give the parameter its shape (uninitialised values) and make it a ``Parameter``."""
-        import numpy as np
-
-        if isinstance(shape, int):
-            shape = (shape,)
-        np_dtype = self._data.dtype
-        if dtype is not None:
-            from .._core import dtypes as _dt
-
-            np_dtype = _dt.to_np_dtype(dtype)
-        self._data = np.empty(tuple(shape), dtype=np_dtype)
-        self.__class__ = Parameter
+        _materialize(self, shape, dtype, Parameter)
 
 
 class UninitializedBuffer(Tensor):
@@ -166,15 +175,7 @@ class UninitializedBuffer(Tensor):
     __slots__ = ()
 
     def __new__(cls, requires_grad: bool = False, device: Any = None, dtype: Any = None) -> Any:
-        import numpy as np
-
-        from .._core import dtypes as _dt
-
-        t = object.__new__(cls)
-        d = _dt.get_default_dtype() if dtype is None else dtype
-        _fill(t, np.empty((0,), dtype=_dt.to_np_dtype(d)))
-        t._requires_grad = bool(requires_grad)
-        return t
+        return _new_uninitialized(cls, requires_grad, dtype)
 
     def __init__(self, requires_grad: bool = False, device: Any = None, dtype: Any = None) -> None:
         pass
@@ -184,15 +185,7 @@ class UninitializedBuffer(Tensor):
 
     def materialize(self, shape: Any, device: Any = None, dtype: Any = None) -> None:
         """Give the buffer its shape (uninitialised values) and make it a plain tensor."""
-        import numpy as np
-
-        from .._core import dtypes as _dt
-
-        if isinstance(shape, int):
-            shape = (shape,)
-        np_dtype = self._data.dtype if dtype is None else _dt.to_np_dtype(dtype)
-        self._data = np.empty(tuple(shape), dtype=np_dtype)
-        self.__class__ = Tensor
+        _materialize(self, shape, dtype, Tensor)
 
 
 def is_lazy(param: Any) -> bool:

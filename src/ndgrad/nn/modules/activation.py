@@ -63,6 +63,67 @@ def _softmax_dim(name: str, dim: int | None, ndim: int) -> int:
     return 0 if ndim in (0, 1, 3) else 1
 
 
+class _InplaceActivation(Module):
+    """An activation whose only setting is ``inplace``; the subclass names its functional
+    ``_fn``."""
+
+    def __init__(self, inplace: bool = False) -> None:
+        super().__init__()
+        self.inplace = inplace
+
+    def forward(self, input: Tensor) -> Tensor:
+        return self._fn(input, inplace=self.inplace)
+
+    def extra_repr(self) -> str:
+        return _inplace(self.inplace, "")
+
+
+class _AlphaActivation(Module):
+    """``ELU`` and ``CELU``: settings ``alpha`` and ``inplace``."""
+
+    def __init__(self, alpha: float = 1.0, inplace: bool = False) -> None:
+        super().__init__()
+        self.alpha = alpha
+        self.inplace = inplace
+
+    def forward(self, input: Tensor) -> Tensor:
+        return self._fn(input, self.alpha, self.inplace)
+
+    def extra_repr(self) -> str:
+        return f"alpha={self.alpha}{_inplace(self.inplace)}"
+
+
+class _Shrink(Module):
+    """``Hardshrink`` and ``Softshrink``: the one setting ``lambd``."""
+
+    def __init__(self, lambd: float = 0.5) -> None:
+        super().__init__()
+        self.lambd = lambd
+
+    def forward(self, input: Tensor) -> Tensor:
+        return self._fn(input, self.lambd)
+
+    def extra_repr(self) -> str:
+        return str(self.lambd)
+
+
+class _SoftmaxNd(Module):
+    """``Softmin``, ``Softmax`` and ``LogSoftmax`` along ``dim`` (PyTorch's implicit choice,
+    with its warning, when ``dim`` is None); ``_name`` is the functional's, for the warning."""
+
+    _name: str
+
+    def __init__(self, dim: int | None = None) -> None:
+        super().__init__()
+        self.dim = dim
+
+    def forward(self, input: Tensor) -> Tensor:
+        return self._fn(input, _softmax_dim(self._name, self.dim, input.dim()))
+
+    def extra_repr(self) -> str:
+        return f"dim={self.dim}"
+
+
 class Threshold(Module):
     """``y = x if x > threshold else value``.
 
@@ -85,7 +146,7 @@ class Threshold(Module):
         return f"threshold={self.threshold}, value={self.value}{_inplace(self.inplace)}"
 
 
-class ReLU(Module):
+class ReLU(_InplaceActivation):
     """``y = max(0, x)`` (gradient 0 at ``x = 0``, as PyTorch).
 
     Example:
@@ -94,15 +155,7 @@ class ReLU(Module):
         tensor([0., 2.])
     """
 
-    def __init__(self, inplace: bool = False) -> None:
-        super().__init__()
-        self.inplace = inplace
-
-    def forward(self, input: Tensor) -> Tensor:
-        return F.relu(input, inplace=self.inplace)
-
-    def extra_repr(self) -> str:
-        return _inplace(self.inplace, "")
+    _fn = staticmethod(F.relu)
 
 
 class RReLU(Module):
@@ -206,7 +259,7 @@ class Sigmoid(Module):
         return F.sigmoid(input)
 
 
-class Hardsigmoid(Module):
+class Hardsigmoid(_InplaceActivation):
     """``y = clamp(x / 6 + 1 / 2, 0, 1)``.
 
     Example:
@@ -215,12 +268,8 @@ class Hardsigmoid(Module):
         tensor([0.0000, 0.5000, 1.0000])
     """
 
-    def __init__(self, inplace: bool = False) -> None:
-        super().__init__()
-        self.inplace = inplace
-
-    def forward(self, input: Tensor) -> Tensor:
-        return F.hardsigmoid(input, self.inplace)
+    _fn = staticmethod(F.hardsigmoid)
+    extra_repr = Module.extra_repr  # PyTorch shows no ``inplace`` for this one
 
 
 class Tanh(Module):
@@ -236,7 +285,7 @@ class Tanh(Module):
         return F.tanh(input)
 
 
-class SiLU(Module):
+class SiLU(_InplaceActivation):
     """Swish: ``y = x * sigmoid(x)``.
 
     Example:
@@ -245,18 +294,10 @@ class SiLU(Module):
         tensor([0.0000, 0.7311])
     """
 
-    def __init__(self, inplace: bool = False) -> None:
-        super().__init__()
-        self.inplace = inplace
-
-    def forward(self, input: Tensor) -> Tensor:
-        return F.silu(input, inplace=self.inplace)
-
-    def extra_repr(self) -> str:
-        return _inplace(self.inplace, "")
+    _fn = staticmethod(F.silu)
 
 
-class Mish(Module):
+class Mish(_InplaceActivation):
     """``y = x * tanh(softplus(x))``.
 
     Example:
@@ -265,18 +306,10 @@ class Mish(Module):
         tensor([0.0000, 0.8651])
     """
 
-    def __init__(self, inplace: bool = False) -> None:
-        super().__init__()
-        self.inplace = inplace
-
-    def forward(self, input: Tensor) -> Tensor:
-        return F.mish(input, inplace=self.inplace)
-
-    def extra_repr(self) -> str:
-        return _inplace(self.inplace, "")
+    _fn = staticmethod(F.mish)
 
 
-class Hardswish(Module):
+class Hardswish(_InplaceActivation):
     """``y = x * clamp(x + 3, 0, 6) / 6``.
 
     Example:
@@ -285,15 +318,11 @@ class Hardswish(Module):
         tensor([-0.0000,  0.6667,  4.0000])
     """
 
-    def __init__(self, inplace: bool = False) -> None:
-        super().__init__()
-        self.inplace = inplace
-
-    def forward(self, input: Tensor) -> Tensor:
-        return F.hardswish(input, self.inplace)
+    _fn = staticmethod(F.hardswish)
+    extra_repr = Module.extra_repr  # PyTorch shows no ``inplace`` for this one
 
 
-class ELU(Module):
+class ELU(_AlphaActivation):
     """``y = x`` for ``x > 0``, ``alpha (exp(x) - 1)`` otherwise.
 
     Example:
@@ -302,19 +331,10 @@ class ELU(Module):
         tensor([-0.6321,  1.0000])
     """
 
-    def __init__(self, alpha: float = 1.0, inplace: bool = False) -> None:
-        super().__init__()
-        self.alpha = alpha
-        self.inplace = inplace
-
-    def forward(self, input: Tensor) -> Tensor:
-        return F.elu(input, self.alpha, self.inplace)
-
-    def extra_repr(self) -> str:
-        return f"alpha={self.alpha}{_inplace(self.inplace)}"
+    _fn = staticmethod(F.elu)
 
 
-class CELU(Module):
+class CELU(_AlphaActivation):
     """``y = max(0, x) + min(0, alpha (exp(x / alpha) - 1))``.
 
     Example:
@@ -323,19 +343,10 @@ class CELU(Module):
         tensor([-1.2642,  1.0000])
     """
 
-    def __init__(self, alpha: float = 1.0, inplace: bool = False) -> None:
-        super().__init__()
-        self.alpha = alpha
-        self.inplace = inplace
-
-    def forward(self, input: Tensor) -> Tensor:
-        return F.celu(input, self.alpha, self.inplace)
-
-    def extra_repr(self) -> str:
-        return f"alpha={self.alpha}{_inplace(self.inplace)}"
+    _fn = staticmethod(F.celu)
 
 
-class SELU(Module):
+class SELU(_InplaceActivation):
     """``y = scale * elu(x, alpha)`` with PyTorch's constants (``alpha ~ 1.6733``,
     ``scale ~ 1.0507``).
 
@@ -345,15 +356,7 @@ class SELU(Module):
         tensor([1.0507])
     """
 
-    def __init__(self, inplace: bool = False) -> None:
-        super().__init__()
-        self.inplace = inplace
-
-    def forward(self, input: Tensor) -> Tensor:
-        return F.selu(input, self.inplace)
-
-    def extra_repr(self) -> str:
-        return _inplace(self.inplace, "")
+    _fn = staticmethod(F.selu)
 
 
 class GLU(Module):
@@ -398,7 +401,7 @@ class GELU(Module):
         return f"approximate={self.approximate!r}"
 
 
-class Hardshrink(Module):
+class Hardshrink(_Shrink):
     """``y = x`` where ``|x| > lambd``, else 0.
 
     Example:
@@ -407,15 +410,7 @@ class Hardshrink(Module):
         tensor([-1.0000,  0.0000,  0.7000])
     """
 
-    def __init__(self, lambd: float = 0.5) -> None:
-        super().__init__()
-        self.lambd = lambd
-
-    def forward(self, input: Tensor) -> Tensor:
-        return F.hardshrink(input, self.lambd)
-
-    def extra_repr(self) -> str:
-        return f"{self.lambd}"
+    _fn = staticmethod(F.hardshrink)
 
 
 class LeakyReLU(Module):
@@ -473,7 +468,7 @@ class Softplus(Module):
         return f"beta={self.beta}, threshold={self.threshold}"
 
 
-class Softshrink(Module):
+class Softshrink(_Shrink):
     """``y = x - lambd`` for ``x > lambd``, ``x + lambd`` for ``x < -lambd``, else 0.
 
     Example:
@@ -482,15 +477,7 @@ class Softshrink(Module):
         tensor([-0.5000,  0.0000,  0.5000])
     """
 
-    def __init__(self, lambd: float = 0.5) -> None:
-        super().__init__()
-        self.lambd = lambd
-
-    def forward(self, input: Tensor) -> Tensor:
-        return F.softshrink(input, self.lambd)
-
-    def extra_repr(self) -> str:
-        return str(self.lambd)
+    _fn = staticmethod(F.softshrink)
 
 
 class PReLU(Module):
@@ -555,7 +542,7 @@ class Tanhshrink(Module):
         return F.tanhshrink(input)
 
 
-class Softmin(Module):
+class Softmin(_SoftmaxNd):
     """``y = softmax(-x)`` along ``dim``.
 
     Example:
@@ -564,18 +551,11 @@ class Softmin(Module):
         tensor([0.5000, 0.5000])
     """
 
-    def __init__(self, dim: int | None = None) -> None:
-        super().__init__()
-        self.dim = dim
-
-    def forward(self, input: Tensor) -> Tensor:
-        return F.softmin(input, _softmax_dim("softmin", self.dim, input.dim()))
-
-    def extra_repr(self) -> str:
-        return f"dim={self.dim}"
+    _fn = staticmethod(F.softmin)
+    _name = "softmin"
 
 
-class Softmax(Module):
+class Softmax(_SoftmaxNd):
     """``y_i = exp(x_i) / sum_j exp(x_j)`` along ``dim``.
 
     Example:
@@ -584,15 +564,8 @@ class Softmax(Module):
         tensor([[0.5000, 0.5000]])
     """
 
-    def __init__(self, dim: int | None = None) -> None:
-        super().__init__()
-        self.dim = dim
-
-    def forward(self, input: Tensor) -> Tensor:
-        return F.softmax(input, _softmax_dim("softmax", self.dim, input.dim()))
-
-    def extra_repr(self) -> str:
-        return f"dim={self.dim}"
+    _fn = staticmethod(F.softmax)
+    _name = "softmax"
 
 
 class Softmax2d(Module):
@@ -612,7 +585,7 @@ class Softmax2d(Module):
         return F.softmax(input, -3)
 
 
-class LogSoftmax(Module):
+class LogSoftmax(_SoftmaxNd):
     """``y_i = x_i - log sum_j exp(x_j)`` along ``dim`` (computed stably).
 
     Example:
@@ -621,12 +594,5 @@ class LogSoftmax(Module):
         tensor([-0.6931, -0.6931])
     """
 
-    def __init__(self, dim: int | None = None) -> None:
-        super().__init__()
-        self.dim = dim
-
-    def forward(self, input: Tensor) -> Tensor:
-        return F.log_softmax(input, _softmax_dim("log_softmax", self.dim, input.dim()))
-
-    def extra_repr(self) -> str:
-        return f"dim={self.dim}"
+    _fn = staticmethod(F.log_softmax)
+    _name = "log_softmax"

@@ -19,9 +19,8 @@ from __future__ import annotations
 from typing import Any
 
 from .. import functional as F
-from .. import init
-from ..parameter import Parameter
 from .module import Module
+from .normalization import _register_affine, _reset_affine
 
 __all__ = ["BatchNorm1d", "BatchNorm2d", "BatchNorm3d"]
 
@@ -52,15 +51,7 @@ class _NormBase(Module):
         self.momentum = momentum
         self.affine = affine
         self.track_running_stats = track_running_stats
-        if affine:
-            self.weight = Parameter(ndgrad.empty(num_features, device=device, dtype=dtype))
-            if bias:
-                self.bias = Parameter(ndgrad.empty(num_features, device=device, dtype=dtype))
-            else:
-                self.register_parameter("bias", None)
-        else:
-            self.register_parameter("weight", None)
-            self.register_parameter("bias", None)
+        _register_affine(self, affine, (num_features,), device, dtype, bias)
         if track_running_stats:
             self.register_buffer(
                 "running_mean", ndgrad.zeros(num_features, device=device, dtype=dtype)
@@ -89,10 +80,7 @@ class _NormBase(Module):
 
     def reset_parameters(self) -> None:
         self.reset_running_stats()
-        if self.affine:
-            init.ones_(self.weight)
-            if self.bias is not None:
-                init.zeros_(self.bias)
+        _reset_affine(self, self.affine)
 
     def _check_input_dim(self, input: Any) -> None:
         raise NotImplementedError

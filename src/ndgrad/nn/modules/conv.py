@@ -11,30 +11,15 @@ Non-zero padding modes (``reflect``, ``replicate``, ``circular``) pad the input 
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 from .. import functional as F
-from .. import init
-from ..parameter import Parameter
 from .module import Module
+from .utils import _ntuple, _register_weight_and_bias, _reset_kaiming_uniform
 
 __all__ = ["Conv1d", "Conv2d", "Conv3d", "ConvTranspose1d", "ConvTranspose2d", "ConvTranspose3d"]
 
 _PADDING_MODES = ("zeros", "reflect", "replicate", "circular")
-
-
-def _ntuple(value: Any, n: int) -> tuple:
-    """``3 -> (3, 3)`` for ``n = 2``; a tuple or list is kept as a tuple (PyTorch's ``_pair``)."""
-    if isinstance(value, (tuple, list)):
-        return tuple(value)
-    return (value,) * n
-
-
-def _empty(*shape: int, device: Any = None, dtype: Any = None) -> Any:
-    import ndgrad
-
-    return ndgrad.empty(*shape, device=device, dtype=dtype)
 
 
 class _ConvNd(Module):
@@ -100,21 +85,13 @@ class _ConvNd(Module):
             shape = (in_channels, out_channels // groups, *kernel_size)
         else:
             shape = (out_channels, in_channels // groups, *kernel_size)
-        self.weight = Parameter(_empty(*shape, device=device, dtype=dtype))
-        if bias:
-            self.bias = Parameter(_empty(out_channels, device=device, dtype=dtype))
-        else:
-            self.register_parameter("bias", None)
+        _register_weight_and_bias(self, shape, out_channels, bias, device, dtype)
         self.reset_parameters()
 
     def reset_parameters(self) -> None:
         """PyTorch's default: ``kaiming_uniform_(weight, a=sqrt(5))``, which is
         ``U(-1/sqrt(fan_in), 1/sqrt(fan_in))``, and the same bound for ``bias``."""
-        init.kaiming_uniform_(self.weight, a=math.sqrt(5))
-        if self.bias is not None:
-            fan_in, _ = init._calculate_fan_in_and_fan_out(self.weight)
-            bound = 1 / math.sqrt(fan_in) if fan_in > 0 else 0
-            init.uniform_(self.bias, -bound, bound)
+        _reset_kaiming_uniform(self.weight, self.bias)
 
     def extra_repr(self) -> str:
         s = (

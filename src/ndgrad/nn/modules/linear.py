@@ -14,16 +14,11 @@ from ..._core.grad_mode import no_grad
 from ..._core.tensor import Tensor
 from .. import functional as F
 from .. import init
-from ..parameter import Parameter, UninitializedParameter
+from ..parameter import UninitializedParameter
 from .module import Module
+from .utils import _register_weight_and_bias, _reset_kaiming_uniform
 
 __all__ = ["Identity", "Linear", "Bilinear", "LazyLinear"]
-
-
-def _empty(*shape: int, device: Any = None, dtype: Any = None) -> Tensor:
-    import ndgrad
-
-    return ndgrad.empty(*shape, device=device, dtype=dtype)
 
 
 class Identity(Module):
@@ -68,20 +63,14 @@ class Linear(Module):
         super().__init__()
         self.in_features = in_features
         self.out_features = out_features
-        self.weight = Parameter(_empty(out_features, in_features, device=device, dtype=dtype))
-        if bias:
-            self.bias = Parameter(_empty(out_features, device=device, dtype=dtype))
-        else:
-            self.register_parameter("bias", None)
+        _register_weight_and_bias(
+            self, (out_features, in_features), out_features, bias, device, dtype
+        )
         self.reset_parameters()
 
     def reset_parameters(self) -> None:
         """PyTorch's default initialisation (see the class docstring)."""
-        init.kaiming_uniform_(self.weight, a=math.sqrt(5))
-        if self.bias is not None:
-            fan_in, _ = init._calculate_fan_in_and_fan_out(self.weight)
-            bound = 1 / math.sqrt(fan_in) if fan_in > 0 else 0
-            init.uniform_(self.bias, -bound, bound)
+        _reset_kaiming_uniform(self.weight, self.bias)
 
     def forward(self, input: Tensor) -> Tensor:
         return F.linear(input, self.weight, self.bias)
@@ -119,13 +108,8 @@ class Bilinear(Module):
         self.in1_features = in1_features
         self.in2_features = in2_features
         self.out_features = out_features
-        self.weight = Parameter(
-            _empty(out_features, in1_features, in2_features, device=device, dtype=dtype)
-        )
-        if bias:
-            self.bias = Parameter(_empty(out_features, device=device, dtype=dtype))
-        else:
-            self.register_parameter("bias", None)
+        shape = (out_features, in1_features, in2_features)
+        _register_weight_and_bias(self, shape, out_features, bias, device, dtype)
         self.reset_parameters()
 
     def reset_parameters(self) -> None:

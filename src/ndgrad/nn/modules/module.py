@@ -6,31 +6,45 @@ A module keeps its parameters, buffers and child modules in three ordered dictio
 right one, and ``__getattr__`` finds it there. Walks over the module tree (``named_modules``,
 ``state_dict``, ``load_state_dict``) use an explicit stack, so a deep tree never recurses.
 
-# Note [Full backward hooks]
-``register_full_backward_hook`` needs the gradients with respect to the module's inputs and
-outputs. As in PyTorch, ``__call__`` passes the tensor inputs through an identity
-``autograd.Function`` before ``forward`` and the tensor outputs through another after it. The
-outputs' identity runs first in backward: it records ``grad_output`` (running the backward
-pre-hooks, which may replace it); the inputs' identity runs last and calls the hooks with
-``(module, grad_input, grad_output)``; a hook's return value replaces ``grad_input``. When no input
-requires grad, the hooks run at the outputs, with ``grad_input`` all ``None``.
+The hook machinery (``RemovableHandle``, the global ``register_module_*`` hooks, the full
+backward hooks of Note [Full backward hooks]) lives in ``_hooks.py``; the hooks' public API is
+here, on ``Module``, and this module re-exports the global functions, as PyTorch's does.
 """
 
 from __future__ import annotations
 
 import itertools
 import warnings
-import weakref
 from collections import OrderedDict, namedtuple
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 from ..._core.grad_mode import no_grad
 from ..._core.tensor import Tensor
-from ...autograd.function import Function
 from ..parameter import Buffer, Parameter, is_lazy
+from ._hooks import (
+    _NON_FULL_HOOK,
+    RemovableHandle,
+    _add_hook,
+    _call_with_hooks,
+    _global_backward_hooks,
+    _global_backward_pre_hooks,
+    _global_buffer_registration_hooks,
+    _global_forward_hooks,
+    _global_forward_pre_hooks,
+    _global_module_registration_hooks,
+    _global_parameter_registration_hooks,
+    register_module_backward_hook,
+    register_module_buffer_registration_hook,
+    register_module_forward_hook,
+    register_module_forward_pre_hook,
+    register_module_full_backward_hook,
+    register_module_full_backward_pre_hook,
+    register_module_module_registration_hook,
+    register_module_parameter_registration_hook,
+)
 
-__all__ = [
+__all__ = [  # the global hooks are re-exported, where PyTorch has them
     "Module",
     "RemovableHandle",
     "register_module_forward_pre_hook",
@@ -55,39 +69,6 @@ def _typename(value: Any) -> str:
     if mod in ("builtins", "__builtin__", None):
         return cls.__qualname__
     return f"{mod}.{cls.__qualname__}"
-
-
-class RemovableHandle:
-    """What ``register_*_hook`` returns: ``handle.remove()`` unregisters the hook.
-
-    Also a context manager (the hook is removed on exit), as PyTorch's.
-    """
-
-    _next_id = 0
-
-    def __init__(self, hooks_dict: dict, *, extra_dict: Any = None) -> None:
-        self.hooks_dict_ref = weakref.ref(hooks_dict)
-        self.id = RemovableHandle._next_id
-        RemovableHandle._next_id += 1
-        if extra_dict is None:
-            extra = ()
-        elif isinstance(extra_dict, dict):
-            extra = (extra_dict,)
-        else:
-            extra = tuple(extra_dict)
-        self.extra_dict_ref = tuple(weakref.ref(d) for d in extra)
-
-    def remove(self) -> None:
-        for ref in (self.hooks_dict_ref, *self.extra_dict_ref):
-            d = ref()
-            if d is not None and self.id in d:
-                del d[self.id]
-
-    def __enter__(self) -> RemovableHandle:
-        return self
-
-    def __exit__(self, *exc: Any) -> None:
-        self.remove()
 
 
 class _IncompatibleKeys(namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])):
@@ -117,230 +98,6 @@ def _forward_unimplemented(self: Module, *input: Any) -> None:
         f'Module [{type(self).__name__}] is missing the required "forward" function; '
         "hint: define forward(self, ...) in your Module subclass"
     )
-
-
-# ------------------------------------------------------------------------------ backward hooks
-# See Note [Full backward hooks]
-
-
-class _BackwardHookFunction(Function):
-    """Identity on tensors; its backward hands the gradients to a callback (which may replace
-    them)."""
-
-    @staticmethod
-    def forward(ctx: Any, callback: Any, materialize: bool, *tensors: Tensor) -> tuple:
-        ctx.callback = callback
-        ctx.set_materialize_grads(materialize)
-        ctx.mark_non_differentiable(*[t for t in tensors if not t.requires_grad])
-        return tensors
-
-    @staticmethod
-    def backward(ctx: Any, *grads: Any) -> tuple:
-        return (None, None, *ctx.callback(grads))
-
-
-class _BackwardHook:
-    """The state of one call of a module with full backward (pre-)hooks."""
-
-    def __init__(self, module: Module, hooks: list, pre_hooks: list) -> None:
-        self.module = module
-        self.hooks = hooks
-        self.pre_hooks = pre_hooks
-        self.grad_outputs: tuple | None = None
-        self.n_outputs = -1
-        self.output_index: list | None = None
-        self.n_inputs = -1
-        self.input_index: list | None = None
-
-    @staticmethod
-    def _pack(indices: list, values: Any, size: int) -> tuple:
-        res: list = [None] * size
-        for i, v in zip(indices, values):
-            res[i] = v
-        return tuple(res)
-
-    def _wrap(self, args: tuple, callback: Callable, materialize: bool) -> tuple:
-        from ..._core.grad_mode import grad_enabled
-
-        index = [i for i, a in enumerate(args) if isinstance(a, Tensor)]
-        tensors = [args[i] for i in index]
-        if not (grad_enabled() and any(t.requires_grad for t in tensors)):
-            return args, None
-        new = _BackwardHookFunction.apply(callback, materialize, *tensors)
-        out = list(args)
-        for i, t in zip(index, new):
-            out[i] = t
-        return tuple(out), index
-
-    def setup_input_hook(self, args: tuple) -> tuple:
-        def on_grad_input(grads: tuple) -> tuple:
-            if self.grad_outputs is None:  # the gradient reached the inputs by another path
-                return grads
-            res = self._pack(self.input_index, grads, self.n_inputs)
-            for hook in self.hooks:
-                out = hook(self.module, res, self.grad_outputs)
-                if out is None:
-                    continue
-                if len(out) != len(res):
-                    raise RuntimeError(
-                        f"Backward hook returned an invalid number of grad_input, got "
-                        f"{len(out)}, but expected {len(res)}"
-                    )
-                res = out
-            self.grad_outputs = None
-            return tuple(res[i] for i in self.input_index)
-
-        res, index = self._wrap(args, on_grad_input, True)
-        self.n_inputs = len(args)
-        self.input_index = index
-        return res
-
-    def setup_output_hook(self, result: Any) -> Any:
-        def on_grad_output(grads: tuple) -> tuple:
-            self.grad_outputs = self._pack(self.output_index, grads, self.n_outputs)
-            expected = len(self.grad_outputs)
-            for hook in self.pre_hooks:
-                out = hook(self.module, self.grad_outputs)
-                if out is None:
-                    continue
-                if not isinstance(out, tuple):
-                    out = (out,)
-                if len(out) != expected:
-                    raise RuntimeError(
-                        f"Backward pre hook returned an invalid number of grad_output, got "
-                        f"{len(out)}, but expected {expected}"
-                    )
-                self.grad_outputs = out
-            local = self.grad_outputs
-            if self.input_index is None:
-                warnings.warn(
-                    "Full backward hook is firing when gradients are computed with respect to "
-                    "module outputs since no inputs require gradients. See "
-                    "https://docs.pytorch.org/docs/main/generated/torch.nn.Module.html"
-                    "#torch.nn.Module.register_full_backward_hook for more details.",
-                    stacklevel=2,
-                )
-                grad_inputs = self._pack([], [], self.n_inputs)
-                for hook in self.hooks:
-                    out = hook(self.module, grad_inputs, self.grad_outputs)
-                    if out is not None and not (
-                        isinstance(out, tuple) and all(o is None for o in out)
-                    ):
-                        raise RuntimeError(
-                            "Backward hook for Modules where no input requires gradient should "
-                            "always return None or None for all gradients."
-                        )
-                self.grad_outputs = None
-            return tuple(local[i] for i in self.output_index)
-
-        single = not isinstance(result, tuple)
-        args = (result,) if single else result
-        res, index = self._wrap(args, on_grad_output, False)
-        self.n_outputs = len(args)
-        self.output_index = index
-        return res[0] if single else res
-
-
-# ------------------------------------------------------------------------------ global hooks
-# Hooks common to every module (PyTorch's ``torch.nn.modules.module.register_module_*``): they
-# run before each module's own hooks of the same kind.
-_global_forward_pre_hooks: OrderedDict = OrderedDict()
-_global_forward_hooks: OrderedDict = OrderedDict()
-_global_forward_hooks_with_kwargs: OrderedDict = OrderedDict()
-_global_forward_hooks_always_called: OrderedDict = OrderedDict()
-_global_backward_pre_hooks: OrderedDict = OrderedDict()
-_global_backward_hooks: OrderedDict = OrderedDict()
-_global_buffer_registration_hooks: OrderedDict = OrderedDict()
-_global_module_registration_hooks: OrderedDict = OrderedDict()
-_global_parameter_registration_hooks: OrderedDict = OrderedDict()
-
-
-def register_module_forward_pre_hook(hook: Callable) -> RemovableHandle:
-    """``hook(module, args)`` before the ``forward`` of every module (see
-    ``Module.register_forward_pre_hook``)."""
-    handle = RemovableHandle(_global_forward_pre_hooks)
-    _global_forward_pre_hooks[handle.id] = hook
-    return handle
-
-
-def register_module_forward_hook(
-    hook: Callable, *, with_kwargs: bool = False, always_call: bool = False
-) -> RemovableHandle:
-    """``hook(module, args, output)`` after the ``forward`` of every module (see
-    ``Module.register_forward_hook``).
-
-    Example:
-        >>> import ndgrad
-        >>> from ndgrad.nn.modules.module import register_module_forward_hook
-        >>> seen = []
-        >>> with register_module_forward_hook(lambda m, a, out: seen.append(type(m).__name__)):
-        ...     _ = ndgrad.nn.Sequential(ndgrad.nn.ReLU(), ndgrad.nn.Tanh())(ndgrad.ones(1))
-        >>> seen
-        ['ReLU', 'Tanh', 'Sequential']
-    """
-    handle = RemovableHandle(
-        _global_forward_hooks,
-        extra_dict=[_global_forward_hooks_with_kwargs, _global_forward_hooks_always_called],
-    )
-    _global_forward_hooks[handle.id] = hook
-    if with_kwargs:
-        _global_forward_hooks_with_kwargs[handle.id] = True
-    if always_call:
-        _global_forward_hooks_always_called[handle.id] = True
-    return handle
-
-
-def register_module_full_backward_pre_hook(hook: Callable) -> RemovableHandle:
-    """``hook(module, grad_output)`` for every module (see
-    ``Module.register_full_backward_pre_hook``)."""
-    handle = RemovableHandle(_global_backward_pre_hooks)
-    _global_backward_pre_hooks[handle.id] = hook
-    return handle
-
-
-def register_module_full_backward_hook(hook: Callable) -> RemovableHandle:
-    """``hook(module, grad_input, grad_output)`` for every module (see
-    ``Module.register_full_backward_hook``)."""
-    handle = RemovableHandle(_global_backward_hooks)
-    _global_backward_hooks[handle.id] = hook
-    return handle
-
-
-def register_module_backward_hook(hook: Callable) -> RemovableHandle:
-    """PyTorch's deprecated non-full backward hook: refused (see
-    ``Module.register_backward_hook``)."""
-    raise NotImplementedError(_NON_FULL_HOOK)
-
-
-def register_module_buffer_registration_hook(hook: Callable) -> RemovableHandle:
-    """``hook(module, name, buffer)`` on every ``register_buffer``; a returned tensor is
-    registered instead."""
-    handle = RemovableHandle(_global_buffer_registration_hooks)
-    _global_buffer_registration_hooks[handle.id] = hook
-    return handle
-
-
-def register_module_module_registration_hook(hook: Callable) -> RemovableHandle:
-    """``hook(module, name, submodule)`` on every child registration; a returned module is
-    registered instead."""
-    handle = RemovableHandle(_global_module_registration_hooks)
-    _global_module_registration_hooks[handle.id] = hook
-    return handle
-
-
-def register_module_parameter_registration_hook(hook: Callable) -> RemovableHandle:
-    """``hook(module, name, param)`` on every ``register_parameter``; a returned parameter is
-    registered instead."""
-    handle = RemovableHandle(_global_parameter_registration_hooks)
-    _global_parameter_registration_hooks[handle.id] = hook
-    return handle
-
-
-_NON_FULL_HOOK = (
-    "register_backward_hook (PyTorch's deprecated non-full backward hook, which sees the "
-    "gradients of the last operation only) is not supported by ndgrad; hint: use "
-    "register_full_backward_hook, which PyTorch recommends in its place"
-)
 
 
 # ------------------------------------------------------------------------------ Module
@@ -677,7 +434,7 @@ class Module:
                     continue
                 if remove_duplicate:
                     memo.add(id(v))
-                yield (module_prefix + ("." if module_prefix else "") + k, v)
+                yield (_dotted(module_prefix, k), v)
 
     def parameters(self, recurse: bool = True) -> Iterator[Parameter]:
         """The parameters of this module (and its submodules, unless ``recurse=False``)."""
@@ -744,11 +501,7 @@ class Module:
                     continue
                 memo.add(id(module))
             yield name, module
-            kids = [
-                (name + ("." if name else "") + k, m)
-                for k, m in module._modules.items()
-                if m is not None
-            ]
+            kids = _named_kids(name, module)
             stack.extend(reversed(kids))
 
     # ------------------------------------------------------------------ modes
@@ -1127,29 +880,21 @@ class Module:
     def register_state_dict_post_hook(self, hook: Callable) -> RemovableHandle:
         """``hook(module, state_dict, prefix, local_metadata)`` runs after ``state_dict`` saved
         this module and its submodules; it may edit ``state_dict`` in place (returns None)."""
-        handle = RemovableHandle(self._state_dict_hooks)
-        self._state_dict_hooks[handle.id] = hook
-        return handle
+        return _add_hook(self._state_dict_hooks, hook)
 
     def register_state_dict_pre_hook(self, hook: Callable) -> RemovableHandle:
         """``hook(module, prefix, keep_vars)`` runs before ``state_dict`` saves this module."""
-        handle = RemovableHandle(self._state_dict_pre_hooks)
-        self._state_dict_pre_hooks[handle.id] = hook
-        return handle
+        return _add_hook(self._state_dict_pre_hooks, hook)
 
     def register_load_state_dict_pre_hook(self, hook: Callable) -> RemovableHandle:
         """``hook(module, state_dict, prefix, local_metadata, strict, missing_keys,
         unexpected_keys, error_msgs)`` runs before this module's entries are loaded."""
-        handle = RemovableHandle(self._load_state_dict_pre_hooks)
-        self._load_state_dict_pre_hooks[handle.id] = lambda *a: hook(self, *a)
-        return handle
+        return _add_hook(self._load_state_dict_pre_hooks, lambda *a: hook(self, *a))
 
     def register_load_state_dict_post_hook(self, hook: Callable) -> RemovableHandle:
         """``hook(module, incompatible_keys)`` runs after ``load_state_dict`` (may edit the
         key lists in place)."""
-        handle = RemovableHandle(self._load_state_dict_post_hooks)
-        self._load_state_dict_post_hooks[handle.id] = hook
-        return handle
+        return _add_hook(self._load_state_dict_post_hooks, hook)
 
     # ------------------------------------------------------------------ hooks
     def register_forward_pre_hook(
@@ -1168,15 +913,8 @@ class Module:
             >>> m(ndgrad.tensor([1.0]))
             tensor([1.])
         """
-        handle = RemovableHandle(
-            self._forward_pre_hooks, extra_dict=self._forward_pre_hooks_with_kwargs
-        )
-        self._forward_pre_hooks[handle.id] = hook
-        if with_kwargs:
-            self._forward_pre_hooks_with_kwargs[handle.id] = True
-        if prepend:
-            self._forward_pre_hooks.move_to_end(handle.id, last=False)
-        return handle
+        flags = [(self._forward_pre_hooks_with_kwargs, with_kwargs)]
+        return _add_hook(self._forward_pre_hooks, hook, prepend=prepend, flags=flags)
 
     def register_forward_hook(
         self,
@@ -1199,18 +937,11 @@ class Module:
             >>> seen
             [ndgrad.Size([2, 3])]
         """
-        handle = RemovableHandle(
-            self._forward_hooks,
-            extra_dict=[self._forward_hooks_with_kwargs, self._forward_hooks_always_called],
-        )
-        self._forward_hooks[handle.id] = hook
-        if with_kwargs:
-            self._forward_hooks_with_kwargs[handle.id] = True
-        if always_call:
-            self._forward_hooks_always_called[handle.id] = True
-        if prepend:
-            self._forward_hooks.move_to_end(handle.id, last=False)
-        return handle
+        flags = [
+            (self._forward_hooks_with_kwargs, with_kwargs),
+            (self._forward_hooks_always_called, always_call),
+        ]
+        return _add_hook(self._forward_hooks, hook, prepend=prepend, flags=flags)
 
     def register_full_backward_pre_hook(
         self, hook: Callable, prepend: bool = False
@@ -1218,11 +949,7 @@ class Module:
         """``hook(module, grad_output)`` runs when the gradients with respect to the module's
         outputs are known; a returned tuple replaces ``grad_output``.
         See Note [Full backward hooks]."""
-        handle = RemovableHandle(self._backward_pre_hooks)
-        self._backward_pre_hooks[handle.id] = hook
-        if prepend:
-            self._backward_pre_hooks.move_to_end(handle.id, last=False)
-        return handle
+        return _add_hook(self._backward_pre_hooks, hook, prepend=prepend)
 
     def register_backward_hook(self, hook: Callable) -> RemovableHandle:
         """PyTorch's deprecated non-full backward hook: refused, with the fix in the message."""
@@ -1243,11 +970,7 @@ class Module:
             (tensor([[1., 1.]]),) (tensor([[1.]]),)
         """
         self._is_full_backward_hook = True
-        handle = RemovableHandle(self._backward_hooks)
-        self._backward_hooks[handle.id] = hook
-        if prepend:
-            self._backward_hooks.move_to_end(handle.id, last=False)
-        return handle
+        return _add_hook(self._backward_hooks, hook, prepend=prepend)
 
     # ------------------------------------------------------------------ calling
     def _call_impl(self, *args: Any, **kwargs: Any) -> Any:
@@ -1263,75 +986,7 @@ class Module:
             or _global_forward_pre_hooks
         ):
             return forward_call(*args, **kwargs)
-        result = None
-        called_always: set = set()
-        # global hooks first, then the module's (as PyTorch)
-        forward_hooks = [*_global_forward_hooks.items(), *self._forward_hooks.items()]
-        with_kwargs = {**_global_forward_hooks_with_kwargs, **self._forward_hooks_with_kwargs}
-        always = {**_global_forward_hooks_always_called, **self._forward_hooks_always_called}
-        try:
-            pre_hooks = [*_global_forward_pre_hooks.items(), *self._forward_pre_hooks.items()]
-            for hook_id, hook in pre_hooks:
-                if hook_id in self._forward_pre_hooks_with_kwargs:
-                    res = hook(self, args, kwargs)
-                    if res is not None:
-                        if isinstance(res, tuple) and len(res) == 2:
-                            args, kwargs = res
-                        else:
-                            raise RuntimeError(
-                                "forward pre-hook must return None or a tuple of (new_args, "
-                                f"new_kwargs), but got {res}."
-                            )
-                else:
-                    res = hook(self, args)
-                    if res is not None:
-                        args = res if isinstance(res, tuple) else (res,)
-            bw_hook = None
-            full_hooks = [*_global_backward_hooks.values(), *self._backward_hooks.values()]
-            bw_pre_hooks = [
-                *_global_backward_pre_hooks.values(),
-                *self._backward_pre_hooks.values(),
-            ]
-            if full_hooks or bw_pre_hooks:
-                bw_hook = _BackwardHook(self, full_hooks, bw_pre_hooks)
-                args = bw_hook.setup_input_hook(args)
-            result = forward_call(*args, **kwargs)
-            for hook_id, hook in forward_hooks:
-                if hook_id in always:
-                    called_always.add(hook_id)
-                if hook_id in with_kwargs:
-                    res = hook(self, args, kwargs, result)
-                else:
-                    res = hook(self, args, result)
-                if res is not None:
-                    result = res
-            if bw_hook is not None:
-                if not isinstance(result, (Tensor, tuple)):
-                    warnings.warn(
-                        "For backward hooks to be called, module output should be a Tensor or a "
-                        f"tuple of Tensors but received {type(result)}",
-                        stacklevel=2,
-                    )
-                result = bw_hook.setup_output_hook(result)
-            return result
-        except Exception:
-            for hook_id, hook in forward_hooks:
-                if hook_id in always and hook_id not in called_always:
-                    try:
-                        if hook_id in with_kwargs:
-                            res = hook(self, args, kwargs, result)
-                        else:
-                            res = hook(self, args, result)
-                        if res is not None:
-                            result = res
-                    except Exception as e:
-                        where = "global module" if hook_id in _global_forward_hooks else "module"
-                        warnings.warn(
-                            f"{where} forward hook with ``always_call=True`` raised an exception "
-                            f"that was silenced as another error was raised in forward: {e}",
-                            stacklevel=2,
-                        )
-            raise
+        return _call_with_hooks(self, forward_call, args, kwargs)
 
     __call__ = _call_impl
 
@@ -1359,6 +1014,16 @@ class Module:
         return main + ")"
 
 
+def _dotted(prefix: str, name: str) -> str:
+    """``'a.b' + 'c' -> 'a.b.c'``; ``'' + 'c' -> 'c'``."""
+    return prefix + ("." if prefix else "") + name
+
+
+def _named_kids(name: str, module: Module) -> list[tuple[str, Module]]:
+    """The dotted names and modules of ``module``'s children (``name`` is its own)."""
+    return [(_dotted(name, k), m) for k, m in module._modules.items() if m is not None]
+
+
 def _post_order(root: Module) -> list[tuple[str, Module]]:
     """``(name, module)`` with every submodule before its parent (no recursion)."""
     out: list = []
@@ -1369,11 +1034,7 @@ def _post_order(root: Module) -> list[tuple[str, Module]]:
             out.append((name, module))
             continue
         stack.append((name, module, True))
-        kids = [
-            (name + ("." if name else "") + k, m)
-            for k, m in module._modules.items()
-            if m is not None
-        ]
+        kids = _named_kids(name, module)
         stack.extend((k, m, False) for k, m in reversed(kids))
     return out
 

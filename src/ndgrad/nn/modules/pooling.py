@@ -14,6 +14,7 @@ from typing import Any
 
 from .. import functional as F
 from .module import Module
+from .utils import _ntuple, _single
 
 __all__ = [
     "MaxPool1d",
@@ -61,6 +62,17 @@ class _MaxPoolNd(Module):
             f"dilation={self.dilation}, ceil_mode={self.ceil_mode}"
         )
 
+    def forward(self, input: Any) -> Any:
+        return self._max_pool(
+            input,
+            self.kernel_size,
+            self.stride,
+            self.padding,
+            self.dilation,
+            ceil_mode=self.ceil_mode,
+            return_indices=self.return_indices,
+        )
+
 
 class MaxPool1d(_MaxPoolNd):
     """The maximum over sliding windows of ``(N, C, L)`` input; with ``return_indices=True`` also
@@ -72,16 +84,7 @@ class MaxPool1d(_MaxPoolNd):
         tensor([[[3., 2.]]])
     """
 
-    def forward(self, input: Any) -> Any:
-        return F.max_pool1d(
-            input,
-            self.kernel_size,
-            self.stride,
-            self.padding,
-            self.dilation,
-            ceil_mode=self.ceil_mode,
-            return_indices=self.return_indices,
-        )
+    _max_pool = staticmethod(F.max_pool1d)
 
 
 class MaxPool2d(_MaxPoolNd):
@@ -98,16 +101,7 @@ class MaxPool2d(_MaxPoolNd):
         MaxPool2d(kernel_size=2, stride=2, padding=0, dilation=1, ceil_mode=False)
     """
 
-    def forward(self, input: Any) -> Any:
-        return F.max_pool2d(
-            input,
-            self.kernel_size,
-            self.stride,
-            self.padding,
-            self.dilation,
-            ceil_mode=self.ceil_mode,
-            return_indices=self.return_indices,
-        )
+    _max_pool = staticmethod(F.max_pool2d)
 
 
 class MaxPool3d(_MaxPoolNd):
@@ -119,16 +113,7 @@ class MaxPool3d(_MaxPoolNd):
         tensor([[[[[7.]]]]])
     """
 
-    def forward(self, input: Any) -> Any:
-        return F.max_pool3d(
-            input,
-            self.kernel_size,
-            self.stride,
-            self.padding,
-            self.dilation,
-            ceil_mode=self.ceil_mode,
-            return_indices=self.return_indices,
-        )
+    _max_pool = staticmethod(F.max_pool3d)
 
 
 class _MaxUnpoolNd(Module):
@@ -191,8 +176,36 @@ class MaxUnpool3d(_MaxUnpoolNd):
 
 
 class _AvgPoolNd(Module):
+    def __init__(
+        self,
+        kernel_size: Any,
+        stride: Any = None,
+        padding: Any = 0,
+        ceil_mode: bool = False,
+        count_include_pad: bool = True,
+        divisor_override: int | None = None,
+    ) -> None:
+        super().__init__()
+        self.kernel_size = kernel_size
+        self.stride = stride if stride is not None else kernel_size
+        self.padding = padding
+        self.ceil_mode = ceil_mode
+        self.count_include_pad = count_include_pad
+        self.divisor_override = divisor_override
+
     def extra_repr(self) -> str:
         return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
+
+    def forward(self, input: Any) -> Any:
+        return self._avg_pool(
+            input,
+            self.kernel_size,
+            self.stride,
+            self.padding,
+            self.ceil_mode,
+            self.count_include_pad,
+            self.divisor_override,
+        )
 
 
 class AvgPool1d(_AvgPoolNd):
@@ -215,7 +228,7 @@ class AvgPool1d(_AvgPoolNd):
         ceil_mode: bool = False,
         count_include_pad: bool = True,
     ) -> None:
-        super().__init__()
+        super(_AvgPoolNd, self).__init__()  # skips _AvgPoolNd's: no divisor_override in 1-d
         self.kernel_size = _single(kernel_size)
         self.stride = _single(stride if stride is not None else kernel_size)
         self.padding = _single(padding)
@@ -244,33 +257,7 @@ class AvgPool2d(_AvgPoolNd):
                   [10.5000, 12.5000]]]])
     """
 
-    def __init__(
-        self,
-        kernel_size: Any,
-        stride: Any = None,
-        padding: Any = 0,
-        ceil_mode: bool = False,
-        count_include_pad: bool = True,
-        divisor_override: int | None = None,
-    ) -> None:
-        super().__init__()
-        self.kernel_size = kernel_size
-        self.stride = stride if stride is not None else kernel_size
-        self.padding = padding
-        self.ceil_mode = ceil_mode
-        self.count_include_pad = count_include_pad
-        self.divisor_override = divisor_override
-
-    def forward(self, input: Any) -> Any:
-        return F.avg_pool2d(
-            input,
-            self.kernel_size,
-            self.stride,
-            self.padding,
-            self.ceil_mode,
-            self.count_include_pad,
-            self.divisor_override,
-        )
+    _avg_pool = staticmethod(F.avg_pool2d)
 
 
 class AvgPool3d(_AvgPoolNd):
@@ -282,33 +269,7 @@ class AvgPool3d(_AvgPoolNd):
         tensor([[[[[3.5000]]]]])
     """
 
-    def __init__(
-        self,
-        kernel_size: Any,
-        stride: Any = None,
-        padding: Any = 0,
-        ceil_mode: bool = False,
-        count_include_pad: bool = True,
-        divisor_override: int | None = None,
-    ) -> None:
-        super().__init__()
-        self.kernel_size = kernel_size
-        self.stride = stride if stride is not None else kernel_size
-        self.padding = padding
-        self.ceil_mode = ceil_mode
-        self.count_include_pad = count_include_pad
-        self.divisor_override = divisor_override
-
-    def forward(self, input: Any) -> Any:
-        return F.avg_pool3d(
-            input,
-            self.kernel_size,
-            self.stride,
-            self.padding,
-            self.ceil_mode,
-            self.count_include_pad,
-            self.divisor_override,
-        )
+    _avg_pool = staticmethod(F.avg_pool3d)
 
 
 class _AdaptiveAvgPoolNd(Module):
@@ -318,6 +279,9 @@ class _AdaptiveAvgPoolNd(Module):
 
     def extra_repr(self) -> str:
         return f"output_size={self.output_size}"
+
+    def forward(self, input: Any) -> Any:
+        return self._adaptive_avg_pool(input, self.output_size)
 
 
 class AdaptiveAvgPool1d(_AdaptiveAvgPoolNd):
@@ -330,8 +294,7 @@ class AdaptiveAvgPool1d(_AdaptiveAvgPoolNd):
         tensor([[[2., 1.]]])
     """
 
-    def forward(self, input: Any) -> Any:
-        return F.adaptive_avg_pool1d(input, self.output_size)
+    _adaptive_avg_pool = staticmethod(F.adaptive_avg_pool1d)
 
 
 class AdaptiveAvgPool2d(_AdaptiveAvgPoolNd):
@@ -343,8 +306,7 @@ class AdaptiveAvgPool2d(_AdaptiveAvgPoolNd):
         tensor([[[[7.5000]]]])
     """
 
-    def forward(self, input: Any) -> Any:
-        return F.adaptive_avg_pool2d(input, self.output_size)
+    _adaptive_avg_pool = staticmethod(F.adaptive_avg_pool2d)
 
 
 class AdaptiveAvgPool3d(_AdaptiveAvgPoolNd):
@@ -356,8 +318,7 @@ class AdaptiveAvgPool3d(_AdaptiveAvgPoolNd):
         tensor([[[[[3.5000]]]]])
     """
 
-    def forward(self, input: Any) -> Any:
-        return F.adaptive_avg_pool3d(input, self.output_size)
+    _adaptive_avg_pool = staticmethod(F.adaptive_avg_pool3d)
 
 
 class _AdaptiveMaxPoolNd(Module):
@@ -369,6 +330,9 @@ class _AdaptiveMaxPoolNd(Module):
     def extra_repr(self) -> str:
         return f"output_size={self.output_size}"
 
+    def forward(self, input: Any) -> Any:
+        return self._adaptive_max_pool(input, self.output_size, self.return_indices)
+
 
 class AdaptiveMaxPool1d(_AdaptiveMaxPoolNd):
     """The maximum over ``output_size`` windows that tile the input.
@@ -379,8 +343,7 @@ class AdaptiveMaxPool1d(_AdaptiveMaxPoolNd):
         tensor([[[3., 2.]]])
     """
 
-    def forward(self, input: Any) -> Any:
-        return F.adaptive_max_pool1d(input, self.output_size, self.return_indices)
+    _adaptive_max_pool = staticmethod(F.adaptive_max_pool1d)
 
 
 class AdaptiveMaxPool2d(_AdaptiveMaxPoolNd):
@@ -392,8 +355,7 @@ class AdaptiveMaxPool2d(_AdaptiveMaxPoolNd):
         tensor([[[[13., 15.]]]])
     """
 
-    def forward(self, input: Any) -> Any:
-        return F.adaptive_max_pool2d(input, self.output_size, self.return_indices)
+    _adaptive_max_pool = staticmethod(F.adaptive_max_pool2d)
 
 
 class AdaptiveMaxPool3d(_AdaptiveMaxPoolNd):
@@ -405,8 +367,7 @@ class AdaptiveMaxPool3d(_AdaptiveMaxPoolNd):
         tensor([[[[[7.]]]]])
     """
 
-    def forward(self, input: Any) -> Any:
-        return F.adaptive_max_pool3d(input, self.output_size, self.return_indices)
+    _adaptive_max_pool = staticmethod(F.adaptive_max_pool3d)
 
 
 class _LPPoolNd(Module):
@@ -429,6 +390,11 @@ class _LPPoolNd(Module):
             f"stride={self.stride}, ceil_mode={self.ceil_mode}"
         )
 
+    def forward(self, input: Any) -> Any:
+        return self._lp_pool(
+            input, float(self.norm_type), self.kernel_size, self.stride, self.ceil_mode
+        )
+
 
 class LPPool1d(_LPPoolNd):
     """The power-average ``(sum_window x^p)^(1/p)`` over sliding windows of ``(N, C, L)``.
@@ -439,10 +405,7 @@ class LPPool1d(_LPPoolNd):
         tensor([[[5., 1.]]])
     """
 
-    def forward(self, input: Any) -> Any:
-        return F.lp_pool1d(
-            input, float(self.norm_type), self.kernel_size, self.stride, self.ceil_mode
-        )
+    _lp_pool = staticmethod(F.lp_pool1d)
 
 
 class LPPool2d(_LPPoolNd):
@@ -455,10 +418,7 @@ class LPPool2d(_LPPoolNd):
                   [4., 4.]]]])
     """
 
-    def forward(self, input: Any) -> Any:
-        return F.lp_pool2d(
-            input, float(self.norm_type), self.kernel_size, self.stride, self.ceil_mode
-        )
+    _lp_pool = staticmethod(F.lp_pool2d)
 
 
 class LPPool3d(_LPPoolNd):
@@ -470,15 +430,4 @@ class LPPool3d(_LPPoolNd):
         tensor([[[[[8.]]]]])
     """
 
-    def forward(self, input: Any) -> Any:
-        return F.lp_pool3d(
-            input, float(self.norm_type), self.kernel_size, self.stride, self.ceil_mode
-        )
-
-
-def _ntuple(value: Any, n: int) -> tuple:
-    return tuple(value) if isinstance(value, (tuple, list)) else (value,) * n
-
-
-def _single(value: Any) -> tuple:
-    return _ntuple(value, 1)
+    _lp_pool = staticmethod(F.lp_pool3d)

@@ -22,6 +22,7 @@ from __future__ import annotations
 import math
 import numbers
 import warnings
+from collections.abc import Callable
 from typing import Any
 
 from .. import functional as F
@@ -64,6 +65,14 @@ def _gru_step(xw: Any, h: Any, w_hh: Any, b_hh: Any) -> Any:
     z = (x_z + h_z).sigmoid()
     n = (x_n + r * h_n).tanh()
     return n + z * (h - n)
+
+
+def _reset_uniform(module: Module) -> None:
+    """PyTorch's initialisation of the recurrent layers and cells: every parameter from
+    ``U(-1/sqrt(hidden_size), 1/sqrt(hidden_size))``."""
+    stdv = 1.0 / math.sqrt(module.hidden_size) if module.hidden_size > 0 else 0
+    for weight in module.parameters():
+        init.uniform_(weight, -stdv, stdv)
 
 
 class RNNBase(Module):
@@ -174,9 +183,7 @@ class RNNBase(Module):
 
     def reset_parameters(self) -> None:
         """Every parameter from ``U(-1/sqrt(hidden_size), 1/sqrt(hidden_size))``."""
-        stdv = 1.0 / math.sqrt(self.hidden_size) if self.hidden_size > 0 else 0
-        for weight in self.parameters():
-            init.uniform_(weight, -stdv, stdv)
+        _reset_uniform(self)
 
     def extra_repr(self) -> str:
         s = f"{self.input_size}, {self.hidden_size}"
@@ -210,11 +217,15 @@ class RNNBase(Module):
                 f"got {input.shape[-1]}"
             )
 
-    def get_expected_hidden_size(self, input: Any, batch_sizes: Any = None) -> tuple[int, int, int]:
+    def _layers_and_batch(self, input: Any) -> tuple[int, int]:
+        """The first two sizes of a state: ``num_layers * num_directions`` and the batch."""
         mini_batch = input.shape[0] if self.batch_first else input.shape[1]
         num_directions = 2 if self.bidirectional else 1
+        return self.num_layers * num_directions, mini_batch
+
+    def get_expected_hidden_size(self, input: Any, batch_sizes: Any = None) -> tuple[int, int, int]:
         size = self.proj_size if self.proj_size > 0 else self.hidden_size
-        return (self.num_layers * num_directions, mini_batch, size)
+        return (*self._layers_and_batch(input), size)
 
     def check_hidden_size(
         self, hx: Any, expected_hidden_size: tuple, msg: str = "Expected hidden size {}, got {}"
@@ -265,11 +276,8 @@ class RNNBase(Module):
         return output, hidden
 
     def _zeros(self, input: Any, size: int) -> Any:
-        num_directions = 2 if self.bidirectional else 1
-        batch = input.shape[0] if self.batch_first else input.shape[1]
-        return _nd().zeros(
-            self.num_layers * num_directions, batch, size, dtype=input.dtype, device=input.device
-        )
+        layers, batch = self._layers_and_batch(input)
+        return _nd().zeros(layers, batch, size, dtype=input.dtype, device=input.device)
 
     def _run(self, input: Any, h0: Any, c0: Any = None) -> tuple[Any, Any, Any]:
         """All layers and directions over ``input`` ``(T, B, in)`` (or batch-first).
@@ -380,9 +388,7 @@ class LSTM(RNNBase):
         super().__init__("LSTM", *args, **kwargs)
 
     def get_expected_cell_size(self, input: Any, batch_sizes: Any = None) -> tuple[int, int, int]:
-        mini_batch = input.shape[0] if self.batch_first else input.shape[1]
-        num_directions = 2 if self.bidirectional else 1
-        return (self.num_layers * num_directions, mini_batch, self.hidden_size)
+        return (*self._layers_and_batch(input), self.hidden_size)
 
     def check_forward_args(self, input: Any, hidden: Any, batch_sizes: Any = None) -> None:
         self.check_input(input, batch_sizes)
@@ -487,9 +493,7 @@ class RNNCellBase(Module):
 
     def reset_parameters(self) -> None:
         """Every parameter from ``U(-1/sqrt(hidden_size), 1/sqrt(hidden_size))``."""
-        stdv = 1.0 / math.sqrt(self.hidden_size) if self.hidden_size > 0 else 0
-        for weight in self.parameters():
-            init.uniform_(weight, -stdv, stdv)
+        _reset_uniform(self)
 
     def _batched(self, name: str, input: Any, hx: Any, what: str = "hidden") -> bool:
         if input.dim() not in (1, 2):
@@ -500,6 +504,15 @@ class RNNCellBase(Module):
 
     def _zeros(self, input: Any) -> Any:
         return _nd().zeros(input.shape[0], self.hidden_size, dtype=input.dtype, device=input.device)
+
+    def _cell_forward(self, name: str, input: Any, hx: Any, step: Callable[[Any, Any], Any]) -> Any:
+        """The ``RNNCell``/``GRUCell`` forward: checks, a batch of one for unbatched input,
+        a zero ``hx`` by default, then ``step(x, h)``."""
+        is_batched = self._batched(name, input, hx)
+        x = input if is_batched else input.unsqueeze(0)
+        hx = self._zeros(x) if hx is None else (hx if is_batched else hx.unsqueeze(0))
+        ret = step(x, hx)
+        return ret if is_batched else ret.squeeze(0)
 
 
 class RNNCell(RNNCellBase):
@@ -527,16 +540,14 @@ class RNNCell(RNNCellBase):
         self.nonlinearity = nonlinearity
 
     def forward(self, input: Any, hx: Any = None) -> Any:
-        is_batched = self._batched("RNNCell", input, hx)
-        x = input if is_batched else input.unsqueeze(0)
-        hx = self._zeros(x) if hx is None else (hx if is_batched else hx.unsqueeze(0))
+        return self._cell_forward("RNNCell", input, hx, self._step)
+
+    def _step(self, x: Any, h: Any) -> Any:
         if self.nonlinearity not in ("tanh", "relu"):
             raise RuntimeError(f"Unknown nonlinearity: {self.nonlinearity}")
         mode = "RNN_TANH" if self.nonlinearity == "tanh" else "RNN_RELU"
-        ret = _rnn_step(
-            mode, F.linear(x, self.weight_ih, self.bias_ih), hx, self.weight_hh, self.bias_hh
-        )
-        return ret if is_batched else ret.squeeze(0)
+        xw = F.linear(x, self.weight_ih, self.bias_ih)
+        return _rnn_step(mode, xw, h, self.weight_hh, self.bias_hh)
 
 
 class LSTMCell(RNNCellBase):
@@ -600,9 +611,8 @@ class GRUCell(RNNCellBase):
         super().__init__(input_size, hidden_size, bias, num_chunks=3, device=device, dtype=dtype)
 
     def forward(self, input: Any, hx: Any = None) -> Any:
-        is_batched = self._batched("GRUCell", input, hx)
-        x = input if is_batched else input.unsqueeze(0)
-        hx = self._zeros(x) if hx is None else (hx if is_batched else hx.unsqueeze(0))
+        return self._cell_forward("GRUCell", input, hx, self._step)
+
+    def _step(self, x: Any, h: Any) -> Any:
         xw = F.linear(x, self.weight_ih, self.bias_ih)
-        ret = _gru_step(xw, hx, self.weight_hh, self.bias_hh)
-        return ret if is_batched else ret.squeeze(0)
+        return _gru_step(xw, h, self.weight_hh, self.bias_hh)

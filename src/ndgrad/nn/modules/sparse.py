@@ -48,7 +48,33 @@ def _weight_parameter(
     return Parameter(_weight, requires_grad=requires_grad), False
 
 
-class Embedding(Module):
+def _pretrained_shape(embeddings: Any) -> tuple[int, int]:
+    if embeddings.dim() != 2:
+        raise AssertionError("Embeddings parameter is expected to be 2-dimensional")
+    rows, cols = embeddings.shape
+    return rows, cols
+
+
+class _EmbeddingBase(Module):
+    """The ``weight`` initialisation that ``Embedding`` and ``EmbeddingBag`` share."""
+
+    weight: Parameter
+    padding_idx: int | None
+
+    def reset_parameters(self) -> None:
+        """``weight ~ N(0, 1)``, then the ``padding_idx`` row set to zero."""
+        init.normal_(self.weight)
+        self._fill_padding_idx_with_zero()
+
+    def _fill_padding_idx_with_zero(self) -> None:
+        import ndgrad
+
+        if self.padding_idx is not None:
+            with ndgrad.no_grad():
+                self.weight[self.padding_idx].fill_(0)
+
+
+class Embedding(_EmbeddingBase):
     """A lookup table: ``out[..., :] = weight[input[...], :]``; ``weight``:
     ``(num_embeddings, embedding_dim)``. ``max_norm`` renormalises the looked-up rows in place
     to at most that ``norm_type``-norm; ``padding_idx``'s row is zero and gets no gradient.
@@ -91,18 +117,6 @@ class Embedding(Module):
         if fresh:
             self.reset_parameters()
         self.sparse = sparse
-
-    def reset_parameters(self) -> None:
-        """``weight ~ N(0, 1)``, then the ``padding_idx`` row set to zero."""
-        init.normal_(self.weight)
-        self._fill_padding_idx_with_zero()
-
-    def _fill_padding_idx_with_zero(self) -> None:
-        import ndgrad
-
-        if self.padding_idx is not None:
-            with ndgrad.no_grad():
-                self.weight[self.padding_idx].fill_(0)
 
     def forward(self, input: Any) -> Any:
         return F.embedding(
@@ -149,9 +163,7 @@ class Embedding(Module):
             >>> m(ndgrad.tensor([1])), m.weight.requires_grad
             (tensor([[3., 4.]]), False)
         """
-        if embeddings.dim() != 2:
-            raise AssertionError("Embeddings parameter is expected to be 2-dimensional")
-        rows, cols = embeddings.shape
+        rows, cols = _pretrained_shape(embeddings)
         return cls(
             num_embeddings=rows,
             embedding_dim=cols,
@@ -165,7 +177,7 @@ class Embedding(Module):
         )
 
 
-class EmbeddingBag(Module):
+class EmbeddingBag(_EmbeddingBase):
     """Sums, averages or takes the maximum of the embeddings of each bag. ``input`` is 2-D
     ``(bags, len)`` (fixed-length bags) or 1-D with ``offsets`` giving where each bag starts;
     ``per_sample_weights`` scale the rows (``mode='sum'`` only).
@@ -212,18 +224,6 @@ class EmbeddingBag(Module):
         self.sparse = sparse
         self.include_last_offset = include_last_offset
 
-    def reset_parameters(self) -> None:
-        """``weight ~ N(0, 1)``, then the ``padding_idx`` row set to zero."""
-        init.normal_(self.weight)
-        self._fill_padding_idx_with_zero()
-
-    def _fill_padding_idx_with_zero(self) -> None:
-        import ndgrad
-
-        if self.padding_idx is not None:
-            with ndgrad.no_grad():
-                self.weight[self.padding_idx].fill_(0)
-
     def forward(self, input: Any, offsets: Any = None, per_sample_weights: Any = None) -> Any:
         return F.embedding_bag(
             input,
@@ -267,9 +267,7 @@ class EmbeddingBag(Module):
     ) -> EmbeddingBag:
         """An ``EmbeddingBag`` whose ``weight`` is ``embeddings`` (2-D), frozen unless
         ``freeze=False``."""
-        if embeddings.dim() != 2:
-            raise AssertionError("Embeddings parameter is expected to be 2-dimensional")
-        rows, cols = embeddings.shape
+        rows, cols = _pretrained_shape(embeddings)
         bag = cls(
             num_embeddings=rows,
             embedding_dim=cols,

@@ -45,6 +45,13 @@ def _seq_len(src: Any, batch_first: bool) -> int:
     return src.shape[1] if batch_first else src.shape[0]
 
 
+def _get_clones(module: Module, n: int) -> Module:
+    """A ``ModuleList`` of ``n`` deep copies of ``module`` (equal now, trained apart)."""
+    from .container import ModuleList
+
+    return ModuleList([copy.deepcopy(module) for _ in range(n)])
+
+
 def _get_activation_fn(activation: str) -> Callable[[Any], Any]:
     if activation == "relu":
         return F.relu
@@ -86,18 +93,13 @@ def _detect_is_causal_mask(
     return make_causal
 
 
-class TransformerEncoderLayer(Module):
-    """Self-attention then a feed-forward block, each with a residual connection and a
-    LayerNorm (after it by default, before it with ``norm_first=True``).
+class _TransformerLayer(Module):
+    """What the encoder and decoder layers share: the attention blocks ``_attn_names``
+    (``self_attn``, then the decoder's ``multihead_attn``), the feed-forward block, one
+    LayerNorm and one dropout per sub-block, registered in PyTorch's order; and the residual
+    step, post- or pre-norm."""
 
-    Example:
-        >>> import ndgrad
-        >>> layer = ndgrad.nn.TransformerEncoderLayer(4, 2, dim_feedforward=8, batch_first=True)
-        >>> layer(ndgrad.ones(3, 5, 4)).shape
-        ndgrad.Size([3, 5, 4])
-        >>> [name for name, _ in layer.named_children()][:3]
-        ['self_attn', 'linear1', 'dropout']
-    """
+    _attn_names: tuple[str, ...]
 
     def __init__(
         self,
@@ -115,19 +117,80 @@ class TransformerEncoderLayer(Module):
     ) -> None:
         super().__init__()
         kw = {"device": device, "dtype": dtype}
-        self.self_attn = MultiheadAttention(
-            d_model, nhead, dropout=dropout, bias=bias, batch_first=batch_first, **kw
-        )
+        for name in self._attn_names:
+            attn = MultiheadAttention(
+                d_model, nhead, dropout=dropout, bias=bias, batch_first=batch_first, **kw
+            )
+            setattr(self, name, attn)
         self.linear1 = Linear(d_model, dim_feedforward, bias=bias, **kw)
         self.dropout = Dropout(dropout)
         self.linear2 = Linear(dim_feedforward, d_model, bias=bias, **kw)
         self.norm_first = norm_first
-        self.norm1 = LayerNorm(d_model, eps=layer_norm_eps, bias=bias, **kw)
-        self.norm2 = LayerNorm(d_model, eps=layer_norm_eps, bias=bias, **kw)
-        self.dropout1 = Dropout(dropout)
-        self.dropout2 = Dropout(dropout)
+        n_blocks = len(self._attn_names) + 1
+        for i in range(1, n_blocks + 1):
+            setattr(self, f"norm{i}", LayerNorm(d_model, eps=layer_norm_eps, bias=bias, **kw))
+        for i in range(1, n_blocks + 1):
+            setattr(self, f"dropout{i}", Dropout(dropout))
         if isinstance(activation, str):
             activation = _get_activation_fn(activation)
+        self._set_activation(activation)
+
+    def _set_activation(self, activation: Callable[[Any], Any]) -> None:
+        self.activation = activation
+
+    def _residual(self, x: Any, norm: Module, block: Callable[[Any], Any]) -> Any:
+        """``x + block(norm(x))`` (``norm_first``) or ``norm(x + block(x))``."""
+        return x + block(norm(x)) if self.norm_first else norm(x + block(x))
+
+    def _attn_block(
+        self,
+        attn: Module,
+        dropout: Module,
+        x: Any,
+        mem: Any,
+        attn_mask: Any,
+        key_padding_mask: Any,
+        is_causal: bool,
+    ) -> Any:
+        x = attn(
+            x,
+            mem,
+            mem,
+            attn_mask=attn_mask,
+            key_padding_mask=key_padding_mask,
+            need_weights=False,
+            is_causal=is_causal,
+        )[0]
+        return dropout(x)
+
+    def _sa_block(
+        self, x: Any, attn_mask: Any, key_padding_mask: Any, is_causal: bool = False
+    ) -> Any:
+        return self._attn_block(
+            self.self_attn, self.dropout1, x, x, attn_mask, key_padding_mask, is_causal
+        )
+
+    def _ff_block(self, x: Any) -> Any:
+        x = self.linear2(self.dropout(self.activation(self.linear1(x))))
+        return getattr(self, f"dropout{len(self._attn_names) + 1}")(x)  # the last dropout
+
+
+class TransformerEncoderLayer(_TransformerLayer):
+    """Self-attention then a feed-forward block, each with a residual connection and a
+    LayerNorm (after it by default, before it with ``norm_first=True``).
+
+    Example:
+        >>> import ndgrad
+        >>> layer = ndgrad.nn.TransformerEncoderLayer(4, 2, dim_feedforward=8, batch_first=True)
+        >>> layer(ndgrad.ones(3, 5, 4)).shape
+        ndgrad.Size([3, 5, 4])
+        >>> [name for name, _ in layer.named_children()][:3]
+        ['self_attn', 'linear1', 'dropout']
+    """
+
+    _attn_names = ("self_attn",)
+
+    def _set_activation(self, activation: Callable[[Any], Any]) -> None:
         self.activation_relu_or_gelu = _activation_kind(activation)
         self.activation = activation
 
@@ -142,32 +205,10 @@ class TransformerEncoderLayer(Module):
             src_key_padding_mask, "src_key_padding_mask", src_mask, "src_mask", src.dtype
         )
         src_mask = _canonical_mask(src_mask, "src_mask", None, "", src.dtype, False)
-        x = src
-        if self.norm_first:
-            x = x + self._sa_block(self.norm1(x), src_mask, src_key_padding_mask, is_causal)
-            x = x + self._ff_block(self.norm2(x))
-        else:
-            x = self.norm1(x + self._sa_block(x, src_mask, src_key_padding_mask, is_causal))
-            x = self.norm2(x + self._ff_block(x))
-        return x
-
-    def _sa_block(
-        self, x: Any, attn_mask: Any, key_padding_mask: Any, is_causal: bool = False
-    ) -> Any:
-        x = self.self_attn(
-            x,
-            x,
-            x,
-            attn_mask=attn_mask,
-            key_padding_mask=key_padding_mask,
-            need_weights=False,
-            is_causal=is_causal,
-        )[0]
-        return self.dropout1(x)
-
-    def _ff_block(self, x: Any) -> Any:
-        x = self.linear2(self.dropout(self.activation(self.linear1(x))))
-        return self.dropout2(x)
+        x = self._residual(
+            src, self.norm1, lambda y: self._sa_block(y, src_mask, src_key_padding_mask, is_causal)
+        )
+        return self._residual(x, self.norm2, self._ff_block)
 
 
 class TransformerEncoder(Module):
@@ -196,10 +237,8 @@ class TransformerEncoder(Module):
         enable_nested_tensor: bool = True,
         mask_check: bool = True,
     ) -> None:
-        from .container import ModuleList
-
         super().__init__()
-        self.layers = ModuleList([copy.deepcopy(encoder_layer) for _ in range(num_layers)])
+        self.layers = _get_clones(encoder_layer, num_layers)
         self.num_layers = num_layers
         self.norm = norm
         self.enable_nested_tensor = enable_nested_tensor
@@ -268,7 +307,7 @@ class TransformerEncoder(Module):
         return valid
 
 
-class TransformerDecoderLayer(Module):
+class TransformerDecoderLayer(_TransformerLayer):
     """Self-attention, attention to ``memory`` (the encoder's output), then a feed-forward
     block; each with a residual connection and a LayerNorm (after it by default, before it with
     ``norm_first=True``).
@@ -280,41 +319,7 @@ class TransformerDecoderLayer(Module):
         ndgrad.Size([3, 2, 4])
     """
 
-    def __init__(
-        self,
-        d_model: int,
-        nhead: int,
-        dim_feedforward: int = 2048,
-        dropout: float = 0.1,
-        activation: str | Callable[[Any], Any] = F.relu,
-        layer_norm_eps: float = 1e-5,
-        batch_first: bool = False,
-        norm_first: bool = False,
-        bias: bool = True,
-        device: Any = None,
-        dtype: Any = None,
-    ) -> None:
-        super().__init__()
-        kw = {"device": device, "dtype": dtype}
-        self.self_attn = MultiheadAttention(
-            d_model, nhead, dropout=dropout, batch_first=batch_first, bias=bias, **kw
-        )
-        self.multihead_attn = MultiheadAttention(
-            d_model, nhead, dropout=dropout, batch_first=batch_first, bias=bias, **kw
-        )
-        self.linear1 = Linear(d_model, dim_feedforward, bias=bias, **kw)
-        self.dropout = Dropout(dropout)
-        self.linear2 = Linear(dim_feedforward, d_model, bias=bias, **kw)
-        self.norm_first = norm_first
-        self.norm1 = LayerNorm(d_model, eps=layer_norm_eps, bias=bias, **kw)
-        self.norm2 = LayerNorm(d_model, eps=layer_norm_eps, bias=bias, **kw)
-        self.norm3 = LayerNorm(d_model, eps=layer_norm_eps, bias=bias, **kw)
-        self.dropout1 = Dropout(dropout)
-        self.dropout2 = Dropout(dropout)
-        self.dropout3 = Dropout(dropout)
-        if isinstance(activation, str):
-            activation = _get_activation_fn(activation)
-        self.activation = activation
+    _attn_names = ("self_attn", "multihead_attn")
 
     def forward(
         self,
@@ -327,53 +332,26 @@ class TransformerDecoderLayer(Module):
         tgt_is_causal: bool = False,
         memory_is_causal: bool = False,
     ) -> Any:
-        x = tgt
-        if self.norm_first:
-            x = x + self._sa_block(self.norm1(x), tgt_mask, tgt_key_padding_mask, tgt_is_causal)
-            x = x + self._mha_block(
-                self.norm2(x), memory, memory_mask, memory_key_padding_mask, memory_is_causal
-            )
-            x = x + self._ff_block(self.norm3(x))
-        else:
-            x = self.norm1(x + self._sa_block(x, tgt_mask, tgt_key_padding_mask, tgt_is_causal))
-            x = self.norm2(
-                x
-                + self._mha_block(x, memory, memory_mask, memory_key_padding_mask, memory_is_causal)
-            )
-            x = self.norm3(x + self._ff_block(x))
-        return x
-
-    def _sa_block(
-        self, x: Any, attn_mask: Any, key_padding_mask: Any, is_causal: bool = False
-    ) -> Any:
-        x = self.self_attn(
+        x = self._residual(
+            tgt,
+            self.norm1,
+            lambda y: self._sa_block(y, tgt_mask, tgt_key_padding_mask, tgt_is_causal),
+        )
+        x = self._residual(
             x,
-            x,
-            x,
-            attn_mask=attn_mask,
-            key_padding_mask=key_padding_mask,
-            is_causal=is_causal,
-            need_weights=False,
-        )[0]
-        return self.dropout1(x)
+            self.norm2,
+            lambda y: self._mha_block(
+                y, memory, memory_mask, memory_key_padding_mask, memory_is_causal
+            ),
+        )
+        return self._residual(x, self.norm3, self._ff_block)
 
     def _mha_block(
         self, x: Any, mem: Any, attn_mask: Any, key_padding_mask: Any, is_causal: bool = False
     ) -> Any:
-        x = self.multihead_attn(
-            x,
-            mem,
-            mem,
-            attn_mask=attn_mask,
-            key_padding_mask=key_padding_mask,
-            is_causal=is_causal,
-            need_weights=False,
-        )[0]
-        return self.dropout2(x)
-
-    def _ff_block(self, x: Any) -> Any:
-        x = self.linear2(self.dropout(self.activation(self.linear1(x))))
-        return self.dropout3(x)
+        return self._attn_block(
+            self.multihead_attn, self.dropout2, x, mem, attn_mask, key_padding_mask, is_causal
+        )
 
 
 class TransformerDecoder(Module):
@@ -391,10 +369,8 @@ class TransformerDecoder(Module):
     def __init__(
         self, decoder_layer: TransformerDecoderLayer, num_layers: int, norm: Module | None = None
     ) -> None:
-        from .container import ModuleList
-
         super().__init__()
-        self.layers = ModuleList([copy.deepcopy(decoder_layer) for _ in range(num_layers)])
+        self.layers = _get_clones(decoder_layer, num_layers)
         self.num_layers = num_layers
         self.norm = norm
 
