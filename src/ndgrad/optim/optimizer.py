@@ -32,6 +32,7 @@ from .._core.factories import tensor, zeros_like
 from .._core.grad_mode import enable_grad, no_grad
 from .._core.tensor import Tensor
 from ..ops import EXPORTS as _OPS
+from ..utils.hooks import RemovableHandle
 
 _view_as_real = _OPS["view_as_real"]
 
@@ -42,25 +43,6 @@ __all__ = [
 ]
 
 ParamsT = Iterable[Tensor] | Iterable[dict[str, Any]] | Iterable[tuple[str, Tensor]]
-
-_HOOK_IDS = itertools.count()
-
-
-class RemovableHandle:
-    """Returned by the ``register_*_hook`` methods: ``handle.remove()`` unregisters the hook."""
-
-    def __init__(self, hooks: OrderedDict) -> None:
-        self._hooks = hooks
-        self.id = next(_HOOK_IDS)
-
-    def remove(self) -> None:
-        self._hooks.pop(self.id, None)
-
-    def __enter__(self) -> RemovableHandle:
-        return self
-
-    def __exit__(self, *exc: Any) -> None:
-        self.remove()
 
 
 _global_optimizer_pre_hooks: OrderedDict[int, Callable] = OrderedDict()

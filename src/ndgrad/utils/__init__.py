@@ -1,5 +1,6 @@
-"""``ndgrad.utils``: ``data`` (datasets and loaders) and ``checkpoint`` (recompute in backward)."""
+"""``ndgrad.utils``: ``data`` (datasets and loaders), ``checkpoint`` (recompute in backward) and
+``hooks`` (the handle of registered hooks)."""
 
-from . import checkpoint, data
+from . import checkpoint, data, hooks
 
-__all__ = ["checkpoint", "data"]
+__all__ = ["checkpoint", "data", "hooks"]

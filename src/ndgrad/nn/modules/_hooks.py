@@ -15,13 +15,13 @@ requires grad, the hooks run at the outputs, with ``grad_input`` all ``None``.
 from __future__ import annotations
 
 import warnings
-import weakref
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from ..._core.tensor import Tensor
 from ...autograd.function import Function
+from ...utils.hooks import RemovableHandle
 
 if TYPE_CHECKING:
     from .module import Module
@@ -37,39 +37,6 @@ __all__ = [
     "register_module_module_registration_hook",
     "register_module_parameter_registration_hook",
 ]
-
-
-class RemovableHandle:
-    """What ``register_*_hook`` returns: ``handle.remove()`` unregisters the hook.
-
-    Also a context manager (the hook is removed on exit), as PyTorch's.
-    """
-
-    _next_id = 0
-
-    def __init__(self, hooks_dict: dict, *, extra_dict: Any = None) -> None:
-        self.hooks_dict_ref = weakref.ref(hooks_dict)
-        self.id = RemovableHandle._next_id
-        RemovableHandle._next_id += 1
-        if extra_dict is None:
-            extra = ()
-        elif isinstance(extra_dict, dict):
-            extra = (extra_dict,)
-        else:
-            extra = tuple(extra_dict)
-        self.extra_dict_ref = tuple(weakref.ref(d) for d in extra)
-
-    def remove(self) -> None:
-        for ref in (self.hooks_dict_ref, *self.extra_dict_ref):
-            d = ref()
-            if d is not None and self.id in d:
-                del d[self.id]
-
-    def __enter__(self) -> RemovableHandle:
-        return self
-
-    def __exit__(self, *exc: Any) -> None:
-        self.remove()
 
 
 def _add_hook(
