@@ -257,3 +257,20 @@ def test_layout_and_kind_facts_conjugate_transposes_and_legacy_new_answer_as_tor
     assert x.clone(memory_format=ndgrad.contiguous_format).grad_fn.name() == "CloneBackward0"
     with pytest.raises(RuntimeError, match="only supported on matrices"):
         _ = ndgrad.ones(3).H
+
+
+def test_operators_return_not_implemented_for_unknown_operands_so_their_reflection_runs():
+    class Units:
+        def __rmul__(self, other):
+            return "Units.__rmul__"
+
+        def __radd__(self, other):
+            return "Units.__radd__"
+
+    t = ndgrad.tensor([1.0, 2.0])
+    assert t * Units() == "Units.__rmul__"
+    assert t + Units() == "Units.__radd__"
+    with pytest.raises(TypeError, match="unsupported operand"):
+        _ = t / object()
+    with pytest.raises(RuntimeError, match="Could not infer dtype"):
+        ndgrad.mul(t, object())  # the function itself still says what it cannot take

@@ -422,10 +422,20 @@ def _mark_cut(res: Tensor) -> None:
         res._x().inference = True
 
 
-def _binary_fn(op: OpDef) -> Callable[[Any, Any], Tensor]:
+def _operand(b: Any) -> bool:
+    """Whether an operator (``x * b``) takes ``b``: a tensor, a number, an array or a nested
+    list; for anything else it returns NotImplemented, so ``b``'s reflected method runs."""
+    return isinstance(b, (Tensor, int, float, complex, np.generic, list, tuple)) or (
+        _backend.is_array(b)
+    )
+
+
+def _binary_fn(op: OpDef, operator: bool = False) -> Callable[[Any, Any], Tensor]:
     """The public function of a two-input op without params: a NumPy fast path, inlined.
 
-    Tensors on NumPy and Python ints/floats stay here; anything else takes ``apply``.
+    Tensors on NumPy and Python ints/floats stay here; anything else takes ``apply``. With
+    ``operator`` (the ``__mul__`` of Tensor), an operand of another kind gives NotImplemented,
+    as PyTorch's operators do; the check is on the slow branch only.
     """
     forward = op.forward
     fast = op.ufunc
@@ -468,6 +478,8 @@ def _binary_fn(op: OpDef) -> Callable[[Any, Any], Tensor]:
                     return apply(op, (a, b))
                 rg = a._requires_grad
             else:
+                if operator and not _operand(b):
+                    return NotImplemented
                 return apply(op, (a, b))
         elif tb is Tensor and (ta is float or ta is int):
             da = a

@@ -19,6 +19,7 @@ from .registry import (
     EXPORTS,
     TABLE,
     Sample,
+    _binary_fn,
     apply_inplace,
     attach_method,
     def_op,
@@ -78,7 +79,6 @@ def _with_alpha(fast: Any, inplace: Any, name: str) -> tuple:
 
     public.__name__ = name
     public.__doc__ = fast.__doc__
-    public.fast = fast  # what the operators (x + y) call
     method_.__name__ = name + "_"
     method_.__doc__ = inplace.__doc__
     return public, method_
@@ -682,7 +682,13 @@ def _bind_operators() -> None:
 
         return method
 
-    ops = {"add": add.fast, "sub": sub.fast, "mul": mul, "truediv": div, "pow": pow}
+    ops = {
+        "add": _binary_fn(TABLE["add"], operator=True),
+        "sub": _binary_fn(TABLE["sub"], operator=True),
+        "mul": _binary_fn(TABLE["mul"], operator=True),
+        "truediv": _binary_fn(TABLE["div"], operator=True),
+        "pow": pow,
+    }
     for dunder, f in ops.items():
         setattr(Tensor, f"__{dunder}__", f)
         # ``2 * x`` is ``x.mul(2)`` in PyTorch too: the commutative ones need no swap (or frame)
