@@ -603,9 +603,20 @@ def _explain_forward_error(op: OpDef, e: Exception, raws: list) -> Exception:
     shapes = [tuple(r.shape) for r in raws if r is not None and not isinstance(r, _PY_SCALARS)]
     msg = str(e)
     if "broadcast" in msg:
+        first = ""
+        if len(shapes) == 2:  # PyTorch's message first: the first dimension that disagrees
+            n = max(len(shapes[0]), len(shapes[1]))
+            a, b = ((1,) * (n - len(sh)) + sh for sh in shapes)
+            for d in range(n - 1, -1, -1):
+                if a[d] != b[d] and 1 not in (a[d], b[d]):
+                    first = (
+                        f"The size of tensor a ({a[d]}) must match the size of tensor b ({b[d]}) "
+                        f"at non-singleton dimension {d}; "
+                    )
+                    break
         return RuntimeError(
-            f"{op.name}(): the shapes {' and '.join(str(s) for s in shapes)} do not broadcast "
-            f"({msg}); hint: two dimensions broadcast when they are equal or one of them is 1; "
+            f"{first}{op.name}(): the shapes {' and '.join(str(s) for s in shapes)} do not "
+            f"broadcast; hint: two dimensions broadcast when they are equal or one of them is 1; "
             "use unsqueeze/reshape to line them up"
         )
     return RuntimeError(f"{op.name}(): {msg} (input shapes {shapes})")
