@@ -34,17 +34,29 @@ a dict of tensors by name.
 
 Hostile files: ``load`` checks the header against the file before it reads any tensor (lengths,
 offsets inside the data and tiling it, dtypes, shapes whose byte size matches the offsets,
-dimensions non-negative) and allocates only what the file holds. Each problem is a
-``RuntimeError`` beginning ``ndgrad.load:`` that names it.
+dimensions non-negative) and allocates only what the file holds (from a stream that cannot say
+its size, only what has arrived). Then the structure is checked node by node as it is built
+(tensor references, attributes, dict keys given once and of the types ``save`` writes, bool
+bytes 0 or 1). Nesting is bounded (``_MAX_DEPTH`` for the structure, the JSON parser's limit for
+the header) and values from the file are quoted in messages through a bounded ``reprlib``. Each
+problem is a ``RuntimeError`` beginning ``ndgrad.load:`` that names it; misuse of the arguments
+(a text-mode file, a bad ``map_location``) is a ``TypeError`` or ``ValueError`` saying so.
+
+``save`` checks and converts the whole object before it opens ``f``, so an object it cannot save
+leaves the target path untouched; if writing itself fails (a full disk), the partial file is
+removed.
 """
 
 from __future__ import annotations
 
 import base64
 import collections
+import io
 import json
 import math
 import os
+import reprlib
+import stat
 from typing import IO, Any
 
 import numpy as np
@@ -134,13 +146,24 @@ class _Writer:
                 f"{_where(path)}; hint: flatten it"
             )
         t = type(obj)
+        if t is int and obj.bit_length() > 4000:  # JSON would need more digits than allowed
+            try:
+                str(obj)
+            except ValueError as e:
+                raise ValueError(
+                    f"ndgrad.save: the int at {_where(path)} has too many digits to write ({e}); "
+                    "hint: save it as bytes, e.g. n.to_bytes(...)"
+                ) from None
         if obj is None or t is bool or t is int or t is str:
             return obj
         if t is float:
             return obj if math.isfinite(obj) else {"float": repr(obj)}
         if t is complex:
             return {
-                "complex": [self.encode(obj.real, path, depth), self.encode(obj.imag, path, depth)]
+                "complex": [
+                    self.encode(obj.real, path, depth + 1),  # as deep as load will count them
+                    self.encode(obj.imag, path, depth + 1),
+                ]
             }
         if t is bytes:
             return {"bytes": base64.b64encode(obj).decode("ascii")}
@@ -149,6 +172,13 @@ class _Writer:
         if isinstance(obj, Tensor):
             return self.tensor(obj, path)
         if isinstance(obj, np.ndarray):
+            if t is not np.ndarray and not isinstance(obj, np.memmap):  # a mask would be lost
+                raise TypeError(
+                    f"ndgrad.save: cannot save the {t.__module__}.{t.__qualname__} at "
+                    f"{_where(path)}: it would load as a plain NumPy array, losing what the "
+                    "subclass adds (a mask, matrix semantics); hint: save numpy.asarray(a) and "
+                    "what else it needs (e.g. a.mask) as separate entries"
+                )
             return self.payload(
                 obj, path, {"ndarray": None}, obj, f"the NumPy array at {_where(path)}"
             )
@@ -204,7 +234,7 @@ class _Writer:
             return {t.__name__: items}
         pairs = []
         for k, v in obj.items():
-            pairs.append([self.key(k, path), self.encode(v, [*path, k], depth + 1)])
+            pairs.append([self.key(k, path, depth + 1), self.encode(v, [*path, k], depth + 1)])
         if t is dict:
             return {"dict": pairs}
         node: dict[str, Any] = {"odict": pairs}
@@ -213,12 +243,17 @@ class _Writer:
             node["_metadata"] = self.encode(meta, [*path, "_metadata"], depth + 1)
         return node
 
-    def key(self, k: Any, path: list[Any]) -> Any:
+    def key(self, k: Any, path: list[Any], depth: int) -> Any:
         t = type(k)
         if k is None or t in (bool, int, float, str, complex, bytes):
-            return self.encode(k, path, 0)
+            return self.encode(k, path, depth)
         if t is tuple:
-            return {"tuple": [self.key(v, path) for v in k]}
+            if depth > _MAX_DEPTH:
+                raise ValueError(
+                    f"ndgrad.save: a dict key at {_where(path)} is nested more than {_MAX_DEPTH} "
+                    "levels deep (counting the containers around it); hint: flatten it"
+                )
+            return {"tuple": [self.key(v, path, depth + 1) for v in k]}
         raise TypeError(
             f"ndgrad.save: cannot save a dict key of type {t.__qualname__} at {_where(path)}; "
             "hint: keys may be None, bools, ints, floats, strings, bytes or tuples of them"
@@ -285,16 +320,40 @@ def save(
         offset += a.nbytes
     raw = json.dumps(header, separators=(",", ":"), allow_nan=False).encode("utf-8")
     raw += b" " * (-len(raw) % 8)
+    arrays = [w.arrays[i][1] for i in order]
+    # Everything that can fail because of obj has failed by now, before f is touched.
     if isinstance(f, (str, os.PathLike)):
-        with open(f, "wb") as fh:
-            _write(fh, raw, [w.arrays[i][1] for i in order])
+        _write_path(f, raw, arrays)
+    elif isinstance(f, io.TextIOBase):
+        raise TypeError(
+            "ndgrad.save: f is a text file; open it in binary mode ('wb'), as ndgrad files are "
+            "bytes"
+        )
     elif callable(getattr(f, "write", None)):
-        _write(f, raw, [w.arrays[i][1] for i in order])
+        _write(f, raw, arrays)
     else:
         raise TypeError(
             f"ndgrad.save: f must be a path (str or os.PathLike) or a binary file object with "
             f"write(), not {type(f).__name__}"
         )
+
+
+def _write_path(f: str | os.PathLike, raw: bytes, arrays: list[np.ndarray]) -> None:
+    """Write to a path; if writing fails (a full disk, an interrupt), leave no truncated file."""
+    with open(f, "wb") as fh:
+        try:
+            _write(fh, raw, arrays)
+            fh.flush()
+        except BaseException:
+            try:  # only a regular file: never unlink what a path to a device or pipe names
+                if stat.S_ISREG(os.fstat(fh.fileno()).st_mode):
+                    if os.path.islink(f):  # keep the link, empty its target
+                        fh.truncate(0)
+                    else:
+                        os.unlink(f)
+            except OSError:
+                pass
+            raise
 
 
 def _write(fh: IO[bytes], raw: bytes, arrays: list[np.ndarray]) -> None:
@@ -335,6 +394,33 @@ def _not_ndgrad(head: bytes, otherwise: str) -> RuntimeError:
     return _bad(otherwise)
 
 
+def _what(what: str, name: str | None) -> str:
+    return what if name is None else f"{what} {_short(name)}"
+
+
+def _read_some(fh: IO[bytes], k: int) -> bytes:
+    """At most ``k`` bytes from ``fh`` (``b""`` at the end), checking what the file object gives."""
+    chunk = fh.read(k)
+    if chunk is None:  # a non-blocking stream with nothing there yet: as torch, treat as the end
+        return b""
+    if isinstance(chunk, str):
+        raise TypeError(
+            "ndgrad.load: f.read() returned str; open the file in binary mode ('rb'), as "
+            "ndgrad files are bytes"
+        )
+    if not isinstance(chunk, (bytes, bytearray, memoryview)):
+        raise TypeError(
+            f"ndgrad.load: f.read() returned {type(chunk).__name__}, not bytes; f must be a "
+            "binary file object"
+        )
+    if len(chunk) > k:
+        raise RuntimeError(
+            f"ndgrad.load: f.read({k}) returned {len(chunk)} bytes, more than asked for; f is "
+            "not a well-behaved binary file object"
+        )
+    return bytes(chunk)
+
+
 class _Reader:
     """Reads exactly what the header allows from a file object, never more than arrived."""
 
@@ -342,31 +428,40 @@ class _Reader:
         self.fh = fh
         self.avail = avail  # bytes from the start to the end of the file, if the file can tell
 
-    def read(self, n: int, what: str) -> bytearray:
-        if self.avail is not None:  # n was checked against the file's size
+    def read(self, n: int, what: str, name: str | None = None) -> bytearray:
+        """``n`` bytes of ``what`` (or of tensor ``name``: named only if an error needs it)."""
+        if self.avail is not None:  # n was checked against the file's size: one buffer
             buf = bytearray(n)
             view, got = memoryview(buf), 0
+            readinto = getattr(self.fh, "readinto", None)
             while got < n:
-                k = self.fh.readinto(view[got:]) if hasattr(self.fh, "readinto") else None
-                if k is None:
-                    chunk = self.fh.read(n - got)
+                if readinto is None:
+                    chunk = _read_some(self.fh, n - got)
                     k = len(chunk)
                     view[got : got + k] = chunk
+                else:  # straight into the buffer, no copy
+                    k = readinto(view[got:]) or 0  # None: a non-blocking stream ran dry
+                    if type(k) is not int or not 0 <= k <= n - got:
+                        raise RuntimeError(
+                            f"ndgrad.load: f.readinto() returned {_short(k)} for a buffer of "
+                            f"{n - got} bytes; f is not a well-behaved binary file object"
+                        )
                 if not k:
                     break
                 got += k
             if got < n:
                 raise _bad(
-                    f"the file ended after {got} of the {n} bytes of {what}; it is truncated"
+                    f"the file ended after {got} of the {n} bytes of {_what(what, name)}; it is "
+                    "truncated"
                 )
             return buf
-        buf = bytearray()
+        buf = bytearray()  # grows only with what arrives
         while len(buf) < n:
-            chunk = self.fh.read(min(_CHUNK, n - len(buf)))
+            chunk = _read_some(self.fh, min(_CHUNK, n - len(buf)))
             if not chunk:
                 raise _bad(
-                    f"the file ended after {len(buf)} of the {n} bytes of {what}; it is truncated "
-                    "or not an ndgrad file"
+                    f"the file ended after {len(buf)} of the {n} bytes of {_what(what, name)}; it "
+                    "is truncated or not an ndgrad file"
                 )
             buf += chunk
         return buf
@@ -406,35 +501,44 @@ def _check_entries(
     entries = []
     for name, info in header.items():
         if not isinstance(info, dict):
-            raise _bad(f"the header entry of tensor {name!r} is not an object")
+            raise _bad(f"the header entry of tensor {_short(name)} is not an object")
         code, shape, offs = info.get("dtype"), info.get("shape"), info.get("data_offsets")
         if not isinstance(code, str) or code not in _BY_CODE:
-            if code in _UNSUPPORTED:
-                raise _bad(f"tensor {name!r} has dtype {code}, which ndgrad has no dtype for")
+            if isinstance(code, str) and code in _UNSUPPORTED:
+                raise _bad(f"tensor {_short(name)} has dtype {code}, which ndgrad has no dtype for")
             raise _bad(
-                f"tensor {name!r} has an unknown dtype {code!r}; known: {', '.join(_BY_CODE)}"
+                f"tensor {_short(name)} has an unknown dtype {_short(code)}; known: "
+                f"{', '.join(_BY_CODE)}"
             )
         if not isinstance(shape, list) or not all(_is_int(s) for s in shape):
-            raise _bad(f"tensor {name!r} has shape {shape!r}; a shape is a list of integers")
+            raise _bad(
+                f"tensor {_short(name)} has shape {_short(shape)}; a shape is a list of integers"
+            )
         if len(shape) > _MAX_NDIM:
             raise _bad(
-                f"tensor {name!r} has {len(shape)} dimensions; at most {_MAX_NDIM} are allowed"
+                f"tensor {_short(name)} has {len(shape)} dimensions; at most {_MAX_NDIM} are "
+                "allowed"
             )
         if any(s < 0 for s in shape):
-            raise _bad(f"tensor {name!r} has a negative dimension in shape {shape}")
+            raise _bad(f"tensor {_short(name)} has a negative dimension in shape {_short(shape)}")
         if not (isinstance(offs, list) and len(offs) == 2 and all(_is_int(o) for o in offs)):
-            raise _bad(f"tensor {name!r} has data_offsets {offs!r}; expected [begin, end] integers")
+            raise _bad(
+                f"tensor {_short(name)} has data_offsets {_short(offs)}; expected [begin, end] "
+                "integers"
+            )
         begin, end = offs
         if not 0 <= begin <= end:
-            raise _bad(f"tensor {name!r} has data_offsets [{begin}, {end}]; need 0 <= begin <= end")
+            raise _bad(
+                f"tensor {_short(name)} has data_offsets {_short(offs)}; need 0 <= begin <= end"
+            )
         npd = _BY_CODE[code]
         if math.prod(max(s, 1) for s in shape) * npd.itemsize >= 2**63:  # NumPy's limit
-            raise _bad(f"tensor {name!r} has shape {shape}, too large for any array")
+            raise _bad(f"tensor {_short(name)} has shape {_short(shape)}, too large for any array")
         nbytes = math.prod(shape) * npd.itemsize
         if nbytes != end - begin:
             raise _bad(
-                f"tensor {name!r} of dtype {code} and shape {shape} needs {nbytes} bytes but its "
-                f"data_offsets [{begin}, {end}] hold {end - begin}"
+                f"tensor {_short(name)} of dtype {code} and shape {shape} needs {nbytes} bytes but "
+                f"its data_offsets {_short(offs)} hold {end - begin}"
             )
         entries.append((name, npd, tuple(shape), begin, end))
     entries.sort(key=lambda e: (e[3], e[4]))
@@ -442,8 +546,8 @@ def _check_entries(
     for name, _, _, begin, end in entries:
         if begin < expected:
             raise _bad(
-                f"tensors {prev!r} and {name!r} overlap (bytes from {begin} to {expected}); the "
-                "header was altered"
+                f"tensors {_short(prev)} and {_short(name)} overlap (bytes from {begin} to "
+                f"{expected}); the header was altered"
             )
         if begin > expected:
             raise _bad(
@@ -478,7 +582,7 @@ def _target_device(map_location: Any) -> Any:
             raise ValueError(
                 f"ndgrad.load: map_location={map_location!r} maps to a non-device: {e}"
             ) from None
-        return lambda saved: table.get(saved, device(saved))
+        return lambda saved: table[saved] if saved in table else device(saved)
     if callable(map_location):
         raise TypeError(
             "ndgrad.load: map_location as a function (storage, location) is not supported, as "
@@ -489,6 +593,25 @@ def _target_device(map_location: Any) -> Any:
         f"ndgrad.load: map_location must be None, a string, a device or a dict, not "
         f"{type(map_location).__name__}"
     )
+
+
+_KEY_TAGS = ("float", "complex", "bytes", "tuple")
+
+
+def _is_key_node(node: Any) -> bool:
+    """Whether ``node`` describes a dict key ``save`` can write: no tensors, lists or dicts."""
+    stack = [node]
+    while stack:
+        n = stack.pop()
+        if n is None or type(n) in (bool, int, float, str):
+            continue
+        if type(n) is not dict or len(n) != 1 or next(iter(n)) not in _KEY_TAGS:
+            return False
+        if "tuple" in n:
+            if type(n["tuple"]) is not list:
+                return False
+            stack.extend(n["tuple"])
+    return True
 
 
 class _Decoder:
@@ -526,7 +649,7 @@ class _Decoder:
         if tag in ("list", "tuple") and isinstance(val, list):
             items = [self.decode(v, depth + 1) for v in val]
             return items if tag == "list" else tuple(items)
-        if tag == "size" and isinstance(val, list) and all(_is_int(v) and v >= 0 for v in val):
+        if tag == "size" and isinstance(val, list) and all(_is_int(v) for v in val):
             return Size(val)
         if tag == "dtype_value" and isinstance(val, str) and val in _CODES:
             return _dt.to_dtype(val)
@@ -534,55 +657,75 @@ class _Decoder:
             try:
                 return device(val)
             except (RuntimeError, ValueError):
-                raise _bad(f"the structure holds an unknown device {val!r}") from None
+                raise _bad(f"the structure holds an unknown device {_short(val)}") from None
         if tag in ("dict", "odict") and isinstance(val, list):
-            out: dict = {} if tag == "dict" else collections.OrderedDict()
-            for pair in val:
-                if not (isinstance(pair, list) and len(pair) == 2):
-                    raise _bad(
-                        f"a dict in the structure holds {_short(pair)}, not a [key, value] pair"
-                    )
-                k = self.decode(pair[0], depth + 1)
-                try:
-                    hash(k)
-                except TypeError:
-                    raise _bad(
-                        f"a dict key in the structure is {_short(pair[0])}, which cannot be hashed"
-                    ) from None
-                out[k] = self.decode(pair[1], depth + 1)
-            if "_metadata" in node:
-                out._metadata = self.decode(node["_metadata"], depth + 1)  # type: ignore[attr-defined]
-            return out
+            return self.mapping(tag, node, depth)
         raise _bad(f"the structure holds {_short(node)}, which is not an ndgrad value")
+
+    def mapping(self, tag: str, node: dict, depth: int) -> dict:
+        out: dict = {} if tag == "dict" else collections.OrderedDict()
+        for pair in node[tag]:
+            if not (isinstance(pair, list) and len(pair) == 2):
+                raise _bad(f"a dict in the structure holds {_short(pair)}, not a [key, value] pair")
+            if not _is_key_node(pair[0]):
+                raise _bad(
+                    f"a dict key in the structure is {_short(pair[0])}, which cannot be hashed "
+                    "or is not a key ndgrad writes (None, a bool, int, float, complex number, "
+                    "string, bytes, or a tuple of them)"
+                )
+            k = self.decode(pair[0], depth + 1)
+            if k in out:  # a dict has each key once: two entries mean the file was altered
+                raise _bad(f"a dict in the structure has the key {_short(k)} twice")
+            out[k] = self.decode(pair[1], depth + 1)
+        if "_metadata" in node:
+            out._metadata = self.decode(node["_metadata"], depth + 1)  # type: ignore[attr-defined]
+        return out
 
     def payload(self, tag: str, node: dict) -> Any:
         name = node[tag]
         if not isinstance(name, str) or name not in self.arrays:
-            raise _bad(f"the structure refers to tensor {name!r}, which the header does not list")
-        if name in self.built:
-            first, again = self.built[name]
-            if first != node:
-                raise _bad(f"tensor {name!r} is referred to twice with different attributes")
-            return again
+            raise _bad(
+                f"the structure refers to tensor {_short(name)}, which the header does not list"
+            )
         allowed = {tag, "dtype"} | (
             {"requires_grad", "parameter", "device"} if tag == "tensor" else set()
         )
-        extra = set(node) - allowed
         dname = node.get("dtype")
-        if extra or dname not in _CODES:
-            raise _bad(f"the structure describes tensor {name!r} as {_short(node)}")
+        if (
+            not set(node) <= allowed
+            or not isinstance(dname, str)
+            or dname not in _CODES
+            or type(node.get("requires_grad", False)) is not bool
+            or type(node.get("parameter", False)) is not bool
+            or not isinstance(node.get("device", "cpu"), str)
+        ):
+            raise _bad(f"the structure describes tensor {_short(name)} as {_short(node)}")
+        if name in self.built:
+            first, again = self.built[name]
+            if first != node:
+                raise _bad(f"tensor {_short(name)} is referred to twice with different attributes")
+            return again
         a = self.arrays[name]
         d = _dt.to_dtype(dname)
+        code, stored = _CODES[dname]
         if d.is_complex:
-            if a.dtype != _CODES[dname][1] or a.ndim == 0 or a.shape[-1] != 2:
+            if a.dtype != stored or a.ndim == 0 or a.shape[-1] != 2:
                 raise _bad(
-                    f"tensor {name!r} is {dname} in the structure, so it needs a last dimension of "
-                    f"2 (real, imaginary) of {_CODES[dname][0]}, but the header has shape "
+                    f"tensor {_short(name)} is {dname} in the structure, so it needs a last "
+                    f"dimension of 2 (real, imaginary) of {code}, but the header has shape "
                     f"{list(a.shape)} of {a.dtype}"
                 )
             a = np.asarray(a, order="C").view(d.np).reshape(a.shape[:-1])
-        elif a.dtype != _CODES[dname][1]:
-            raise _bad(f"tensor {name!r} is {dname} in the structure but {a.dtype} in the header")
+        elif a.dtype != stored:
+            raise _bad(
+                f"tensor {_short(name)} is {dname} in the structure but {a.dtype} in the header"
+            )
+        if a.dtype.kind == "b" and a.size and a.view(np.uint8).max() > 1:
+            # NumPy would keep such bytes as they are: a "True" that is 2 compares unequal to 1
+            raise _bad(
+                f"tensor {_short(name)} is bool but holds bytes other than 0 and 1; the file is "
+                "damaged or was altered"
+            )
         if not a.dtype.isnative:
             a = a.astype(a.dtype.newbyteorder("="))
         if tag == "ndarray":
@@ -590,7 +733,7 @@ class _Decoder:
         elif tag == "npscalar":
             if a.ndim != 0:
                 raise _bad(
-                    f"NumPy scalar {name!r} has shape {list(a.shape)}; a scalar has shape []"
+                    f"NumPy scalar {_short(name)} has shape {list(a.shape)}; a scalar has shape []"
                 )
             obj = a[()]
         else:
@@ -601,22 +744,18 @@ class _Decoder:
     def tensor(self, name: str, a: np.ndarray, node: dict) -> Tensor:
         saved = node.get("device", "cpu")
         rg = node.get("requires_grad", False)
-        if (
-            not isinstance(saved, str)
-            or type(rg) is not bool
-            or type(node.get("parameter", False)) is not bool
-        ):
-            raise _bad(f"the structure describes tensor {name!r} as {_short(node)}")
-        t = from_numpy(a)
+        if rg and a.dtype.kind not in "fc":
+            raise _bad(f"tensor {_short(name)} of dtype {a.dtype} is marked requires_grad")
         try:
             dev = self.to_device(saved)
         except (RuntimeError, ValueError):
-            raise _bad(f"tensor {name!r} was saved on an unknown device {saved!r}") from None
+            raise _bad(
+                f"tensor {_short(name)} was saved on an unknown device {_short(saved)}"
+            ) from None
+        t = from_numpy(a)
         if dev.type != "cpu":
-            t = t.to(dev)
+            t = _move(t, dev, name)
         if rg:
-            if not (t.dtype.is_floating_point or t.dtype.is_complex):
-                raise _bad(f"tensor {name!r} of dtype {t.dtype.name} is marked requires_grad")
             t.requires_grad_(True)
         if node.get("parameter"):
             from . import nn
@@ -627,9 +766,36 @@ class _Decoder:
         return t
 
 
+def _move(t: Tensor, dev: device, name: str) -> Tensor:
+    """``t.to(dev)``, with PyTorch's message when the file's device is not on this machine."""
+    if dev.type == "cuda":
+        from . import cuda
+
+        if not cuda.is_available():
+            raise _bad(
+                "Attempting to deserialize object on a CUDA device but "
+                "ndgrad.cuda.is_available() is False. If you are running on a CPU-only machine, "
+                "please use ndgrad.load with map_location=ndgrad.device('cpu') to map your "
+                f"tensors to the CPU (tensor {_short(name)} was saved on {dev})."
+            )
+    try:
+        return t.to(dev)
+    except (RuntimeError, ValueError) as e:
+        raise _bad(f"tensor {_short(name)} cannot be moved to {dev}: {e}") from None
+
+
+_REPR = reprlib.Repr()
+_REPR.maxlevel, _REPR.maxlist, _REPR.maxdict, _REPR.maxstring, _REPR.maxother = 3, 8, 4, 100, 60
+
+
 def _short(v: Any) -> str:
-    s = json.dumps(v) if not isinstance(v, str) else repr(v)
-    return s if len(s) <= 80 else s[:77] + "..."
+    """A bounded repr of a value from the file: a few levels, a few items, at most 120 characters.
+
+    ``reprlib`` stops at ``maxlevel``, so a value nested thousands deep (or a list of millions)
+    costs a few microseconds and cannot raise ``RecursionError``.
+    """
+    s = _REPR.repr(v)
+    return s if len(s) <= 120 else s[:117] + "..."
 
 
 def load(
@@ -674,13 +840,27 @@ def load(
             f"ndgrad.load() got pickle arguments ({extra}); ndgrad never unpickles, so they "
             "cannot be used; hint: drop them"
         )
-    if weights_only not in (None, True, False):
+    if not (
+        weights_only is None
+        or isinstance(weights_only, (bool, np.bool_))
+        or (type(weights_only) is int and weights_only in (0, 1))
+    ):
         raise TypeError(f"ndgrad.load: weights_only must be a bool or None, not {weights_only!r}")
     to_device = _target_device(map_location)
     if isinstance(f, (str, os.PathLike)):
         with open(f, "rb") as fh:
+            st = os.fstat(fh.fileno())
+            regular = stat.S_ISREG(st.st_mode)  # a pipe or /dev/stdin has no size to trust
+            if mmap and not regular:
+                raise ValueError(
+                    f"ndgrad.load: mmap=True needs a regular file, and {os.fspath(f)!r} is not one"
+                )
             return _load(
-                fh, os.fstat(fh.fileno()).st_size, to_device, os.fspath(f) if mmap else None
+                fh,
+                st.st_size if regular else None,
+                to_device,
+                os.fspath(f) if mmap else None,
+                exact=regular,
             )
     if mmap:
         raise ValueError("f must be a file path in order to use the mmap argument")
@@ -689,13 +869,20 @@ def load(
             f"ndgrad.load: f must be a path (str or os.PathLike) or a binary file object with "
             f"read(), not {type(f).__name__}"
         )
+    if isinstance(f, io.TextIOBase):
+        raise TypeError(
+            "ndgrad.load: f is a text file; open it in binary mode ('rb'), as ndgrad files are "
+            "bytes"
+        )
     avail = None
     try:
         if f.seekable():
             start = f.tell()
             avail = f.seek(0, os.SEEK_END) - start
             f.seek(start)
-    except (AttributeError, OSError):
+            if not (isinstance(avail, int) and avail >= 0):
+                avail = None
+    except (AttributeError, OSError, TypeError, ValueError):
         avail = None
     return _load(f, avail, to_device, None, exact=False)
 
@@ -706,7 +893,7 @@ def _load(
     r = _Reader(fh, avail)
     head = b""
     while len(head) < 8:
-        chunk = fh.read(8 - len(head))
+        chunk = _read_some(fh, 8 - len(head))
         if not chunk:
             break
         head += chunk
@@ -762,12 +949,14 @@ def _load(
 
     arrays: dict[str, np.ndarray] = {}
     if mmap_path is not None and data_len:
-        region = np.memmap(mmap_path, dtype=np.uint8, mode="c", offset=8 + n, shape=(data_len,))
+        # Map the file already open and checked (not the path again, which may name another
+        # file by now), copy-on-write.
+        region = np.memmap(fh, dtype=np.uint8, mode="c", offset=8 + n, shape=(data_len,))
         for name, npd, shape, begin, end in entries:
             arrays[name] = region[begin:end].view(npd).reshape(shape)
     else:
         for name, npd, shape, begin, end in entries:
-            buf = r.read(end - begin, f"tensor {name!r}")
+            buf = r.read(end - begin, "tensor", name)
             arrays[name] = np.frombuffer(buf, dtype=npd).reshape(shape)
 
     if plain_file:  # a plain safetensors file: its tensors by name
