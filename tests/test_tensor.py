@@ -822,3 +822,12 @@ def test_in_place_on_a_tensor_that_does_not_require_grad_can_start_tracking():
         a.sum().backward()
         out.append(_np(w.grad))
     np.testing.assert_allclose(out[1], out[0])
+
+
+def test_device_strings_are_checked_as_torch_checks_them():
+    assert str(ndgrad.device("cuda:0")) == "cuda:0"
+    for bad in ("cuda:-1", "cuda:x", "cuda:01", "cuda: 1"):
+        with pytest.raises(RuntimeError, match="Invalid device string"):
+            ndgrad.device(bad)
+    with pytest.raises(RuntimeError, match="must not be negative"):
+        ndgrad.device("cuda", -1)

@@ -47,8 +47,16 @@ class device:  # noqa: N801 - PyTorch's name
             kind, index = kind.type, kind.index
         kind = str(kind)
         if ":" in kind:
+            text = kind
             kind, idx = kind.split(":", 1)
+            if not idx.isdigit() or not idx.isascii() or (len(idx) > 1 and idx[0] == "0"):
+                raise RuntimeError(
+                    f"Invalid device string: '{text}'; hint: write 'cuda:0' (a non-negative "
+                    "index without spaces or leading zeros) or 'cpu'"
+                )
             index = int(idx)
+        elif index is not None and int(index) < 0:
+            raise RuntimeError("Device index must not be negative")
         if kind not in ("cpu", "cuda"):
             raise RuntimeError(
                 f"Expected one of cpu, cuda device type at start of device string: {kind}; "
