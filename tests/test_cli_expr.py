@@ -351,3 +351,170 @@ def test_fuzzed_expressions_are_rejected_or_evaluated_never_another_exception(te
     except EvaluationError:
         return
     assert isinstance(out, ndgrad.Tensor)
+
+
+# ---------------------------------------------------------------- sizes and work (review)
+
+
+def _values(**arrays):
+    return {k: ndgrad.tensor(v, dtype=ndgrad.float64) for k, v in arrays.items()}
+
+
+def _refused_quickly(text, values, match):
+    start = time.perf_counter()
+    with pytest.raises(EvaluationError, match=match):
+        evaluate(parse(text, list(values)), values)
+    assert time.perf_counter() - start < 1.0
+
+
+def test_an_empty_tensor_of_a_huge_shape_is_refused_before_a_reduction_fills_it():
+    v = _values(v=[1.0, 2.0])
+    # 0 elements, but summing away the empty dim would make 10**12 (7 TiB) of them
+    _refused_quickly("sum(reshape(v[0:0], (1000000, 1000000, 0)), dim=2)", v, "would make")
+    _refused_quickly("mean(reshape(v[0:0], (1000, 1000, 1000, 0)), dim=3)", v, "would make")
+    assert evaluate(parse("sum(reshape(v[0:0], (10, 0)), dim=1)", ["v"]), v).shape == (10,)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "add(reshape(w, (-1, 1)), other=w)",
+        "clamp(reshape(w, (-1, 1)), min=w)",
+        "lerp(reshape(w, (-1, 1)), reshape(w, (-1, 1)), weight=w)",
+        "pow(reshape(w, (-1, 1)), exponent=w)",
+    ],
+)
+def test_tensors_given_by_keyword_broadcast_into_the_planned_size(text):
+    w = {"w": ndgrad.ones(10_000, dtype=ndgrad.float64)}
+    # refused by the plan (the call named), not after making 10**8 elements
+    _refused_quickly(text, w, r"\(\) would make a result of 100,000,000 elements")
+
+
+def test_unary_minus_counts_as_work_so_a_long_chain_on_a_large_value_is_refused():
+    v = {"v": ndgrad.ones(1_000, dtype=ndgrad.float64)}
+    _refused_quickly("sum(" + "-" * 1_980 + "outer(v, v))", v, "would bring the")
+    assert evaluate(parse("-" * 1_980 + "v[0]", ["v"]), v).item() == 1.0
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "sum(igammac(outer(v, v), outer(v, v)))",  # ~3 s of SciPy for a million elements
+        "sum(pinverse(outer(v, v)))",  # an SVD of 1000 x 1000: ~5 s
+        "sum(cholesky_inverse(outer(v, v) + diag(v)))",
+        "sum(" + " + ".join(["lgamma(outer(v, v))"] * 60) + ")",
+        "sum(diff(outer(v, v), n=1000000))",  # 1000 differences in a row
+        "sum(quantile(outer(v, v), sigmoid(v), dim=0))",  # 10**9 quantiles
+    ],
+)
+def test_slow_functions_and_large_repeats_are_refused_before_they_run(text):
+    v = {"v": ndgrad.linspace(0.1, 0.9, 1_000, dtype=ndgrad.float64)}
+    _refused_quickly(text, v, "would (bring|make)")
+
+
+def test_slow_functions_on_small_values_still_evaluate():
+    values = _values(v=[0.2, 0.5, 0.7], A=[[2.0, 1.0], [1.0, 3.0]])
+    for text in (
+        "sum(igammac(v, v))",
+        "sum(pinverse(A))",
+        "logdet(A)",
+        "sum(diff(v, n=1000000))",
+        "sum(polygamma(3, v))",
+    ):
+        assert isinstance(evaluate(parse(text, list(values)), values), ndgrad.Tensor)
+
+
+def test_the_cost_of_an_evaluation_is_reported_when_asked():
+    from ndgrad.cli.expr import OVERHEAD, Cost
+
+    cost = Cost()
+    values = _values(v=[1.0, 2.0, 3.0])
+    evaluate(parse("sum(sin(v) * v)", ["v"]), values, cost=cost)
+    assert cost.ops == 3
+    assert cost.elements == 3 + 3 + 3
+    assert cost.peak == 3
+    assert cost.work == 3 * OVERHEAD
+    assert 0 < cost.array_work < cost.work
+
+
+CALL_ARGS = ["x", "v", "A", "0", "1", "-1", "2", "1e9", "2.5", "True", "(0, 1)", "1000000"]
+CALL_ARGS += ["-1000000", "v[0:0]", "A[:, 0:0]", "(v, v)", "(A, A)", "(x, v)", "1e-300", "-v"]
+CALL_KEYWORDS = sorted(["dim", "keepdim", "p", "dims", "offset", "n", "k", "other", "weight"])
+CALL_KEYWORDS += ["min", "max", "exponent", "q", "shifts", "start_dim", "value", "diagonal"]
+COMMANDS = [["grad"], ["grad", "--hessian"], ["grad", "--order", "3"], ["graph"]]
+
+
+@settings(max_examples=200, deadline=2000, derandomize=True)
+@given(
+    st.sampled_from(sorted(functions())),
+    st.tuples(
+        st.sampled_from(["x", "v", "A", "-v", "v[1:]", "A[0]"]),
+        st.lists(st.sampled_from(CALL_ARGS), max_size=2),
+    ).map(lambda t: [t[0], *t[1]]),
+    st.lists(st.tuples(st.sampled_from(CALL_KEYWORDS), st.sampled_from(CALL_ARGS)), max_size=1),
+    st.booleans(),
+    st.sampled_from(COMMANDS),
+)
+def test_fuzzed_calls_of_every_function_exit_0_1_or_2_without_a_traceback(
+    name, args, keywords, summed, command
+):
+    import contextlib
+    import io
+    import warnings
+
+    call = f"{name}({', '.join([*args, *(f'{k}={v}' for k, v in keywords)])})"
+    text = f"sum({call})" if summed else call
+    argv = [command[0], text, "--at", "x=0.5,v=[1,2,3],A=[[1,2],[3,4]]", *command[1:]]
+    err = io.StringIO()
+    start = time.perf_counter()
+    quiet = contextlib.redirect_stdout(io.StringIO())
+    with quiet, contextlib.redirect_stderr(err), warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        code = cli.main(argv)
+    assert code in (0, 1, 2)
+    assert "internal error" not in err.getvalue()
+    assert "Traceback" not in err.getvalue()
+    assert time.perf_counter() - start < 1.0
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "\ufb01(x)",  # the ligature fi: Python's NFKC would make it the name 'fi'
+        "\uff58 * 2",  # fullwidth x
+        "x + \uff11",  # fullwidth digit one
+        "x\u200b + 1",  # zero-width space
+        "\u200dx",  # zero-width joiner
+        "\u202ex + 1",  # right-to-left override
+        "x\u200f",  # right-to-left mark
+        "\u00a0x",  # no-break space
+        "x # __import__('os')",  # a comment hides text from the reader
+    ],
+)
+def test_unicode_tricks_and_comments_are_rejected_at_their_column(text):
+    with pytest.raises(ExpressionError) as info:
+        parse(text, ["x"])
+    bad = next(i for i, ch in enumerate(text) if ord(ch) > 127 or ch == "#")
+    assert info.value.column == bad + 1
+
+
+@pytest.mark.parametrize("text", ["x" * 10**6, "(" * 10**6, "\u200b" * 10**6, "-" * 10**6 + "x"])
+def test_a_million_characters_are_rejected_fast_in_the_expression_and_in_at(capsys, text):
+    start = time.perf_counter()
+    with pytest.raises(ExpressionError, match="too long"):
+        parse(text, ["x"])
+    assert cli.main(["grad", text, "--at", "x=1"]) == 2
+    assert cli.main(["grad", "x", "--at", "x=" + text]) == 2
+    assert cli.main(["grad", "x", "--at", "x=1", "--direction", text]) == 2
+    assert time.perf_counter() - start < 1.0
+    assert "too long" in capsys.readouterr().err
+
+
+def test_a_function_that_gives_an_array_of_objects_is_an_evaluation_error(capsys):
+    # ndgrad.where(c) with one argument gives an object array (of None), not numbers
+    values = _values(x=1.0)
+    with pytest.raises(EvaluationError, match="holds no numbers"):
+        evaluate(parse("where(x)", ["x"]), values)
+    for argv in (["grad", "where(1)", "--at", "x=1"], ["graph", "sum(where(x))", "--at", "x=1"]):
+        assert cli.main(argv) == 1
+        assert "internal error" not in capsys.readouterr().err

@@ -366,3 +366,81 @@ def test_graph_with_the_real_viz_names_the_leaves(capsys):
     assert "SinBackward0" in out
     assert cli.main(["graph", "x*y", "--at", "x=1,y=2", "--format", "dot"]) == 0
     assert capsys.readouterr().out.startswith("digraph")
+
+
+# ---------------------------------------------------------------- cost of derivatives (review)
+
+
+def run_quickly(capsys, argv: list[str], seconds: float = 1.0) -> tuple[int, str, str]:
+    import time
+
+    start = time.perf_counter()
+    code = cli.main(argv)
+    assert time.perf_counter() - start < seconds
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+def vector(n: int) -> str:
+    return "v=[" + ",".join(f"{0.1 + i / n:.4f}" for i in range(n)) + "]"
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        # the Hessian batches a million-element intermediate over 1000 inputs: 8 GB, minutes
+        ["sum(sin(outer(v, v)))", "--at", vector(1_000), "--hessian"],
+        ["sum(outer(v, v) @ outer(v, v))", "--at", vector(1_000), "--hessian"],
+        # nested reverse passes batch over each other: 13 s, and out of memory at order 8
+        ["x*y*z*sin(x+y+z)", "--at", "x=1,y=2,z=3", "--order", "7"],
+        ["x*y*z*sin(x+y+z)", "--at", "x=1,y=2,z=3", "--order", "8"],
+        ["sin(x)*cos(y)*exp(x*y)", "--at", "x=1,y=2", "--order", "8"],  # 28 s
+        ["sum(v**2*sin(v))", "--at", "v=[1,2,3]", "--order", "7"],  # 12 s
+    ],
+)
+def test_derivatives_that_would_run_for_minutes_are_refused_before_they_run(capsys, argv):
+    code, out, err = run_quickly(capsys, ["grad", *argv])
+    assert code == 2
+    assert out == ""
+    assert "would take too long or too much memory" in err.splitlines()[0]
+
+
+def test_derivatives_of_modest_cost_still_run(capsys):
+    for argv in (
+        ["x*y*z*sin(x+y+z)", "--at", "x=1,y=2,z=3", "--order", "5"],
+        ["sin(x)*cos(x)*exp(x*x)", "--at", "x=1", "--order", "8"],
+        ["sum(v**2)", "--at", vector(1_000), "--hessian"],
+        ["sum(sin(outer(v, v)))", "--at", vector(30), "--hessian"],
+    ):
+        code, _, err = run_quickly(capsys, ["grad", *argv], seconds=3.0)
+        assert code == 0, err
+
+
+def test_a_derivative_that_fails_with_any_exception_exits_1_with_one_line(capsys, monkeypatch):
+    def broken(*args, **kwargs):
+        raise ZeroDivisionError("a rule divided by zero")
+
+    monkeypatch.setattr(func, "grad", broken)
+    assert cli.main(["grad", "x**2", "--at", "x=1"]) == 1
+    err = capsys.readouterr().err.splitlines()
+    assert err[0] == (
+        "ndgrad grad: error: computing the gradient failed: ZeroDivisionError: a rule divided "
+        "by zero"
+    )
+    assert "internal error" not in "\n".join(err)
+
+
+def test_overflow_and_invalid_values_show_as_inf_and_nan_without_warnings(capsys):
+    argv = ["grad", "sum(polygamma(1000000, v)) + exp(exp(exp(x)))", "--at", "v=[1,2],x=10"]
+    assert cli.main(argv) == 0
+    captured = capsys.readouterr()
+    assert captured.err == ""
+    assert "value     f = " in captured.out
+
+
+def test_at_values_too_long_together_are_refused(capsys):
+    big = ",".join(["1.5"] * 9_000)
+    argv = ["grad", "x", *[a for i in range(30) for a in ("--at", f"v{i}=[{big}]")]]
+    code, out, err = run_quickly(capsys, [*argv, "--at", "x=1"])
+    assert code == 2
+    assert "the --at values are too long together" in err

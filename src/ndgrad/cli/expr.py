@@ -77,6 +77,8 @@ __all__ = [
     "MAX_VALUE_ELEMENTS",
     "MAX_ELEMENTS",
     "MAX_WORK",
+    "MAX_TOTAL_ELEMENTS",
+    "Cost",
 ]
 
 MAX_LENGTH = 2_000  # characters of an expression
@@ -89,7 +91,9 @@ MAX_VALUE_DEPTH = 32  # bracket nesting of one --at value
 MAX_VALUE_ELEMENTS = 10_000  # elements of one --at value
 MAX_ELEMENTS = 1_000_000  # elements of any value computed while evaluating
 MAX_ARG_INT = 1_000_000  # magnitude of an integer argument of a call (dims, offsets, shifts)
-MAX_WORK = 2_000_000_000  # multiply-adds (roughly) of one evaluation
+MAX_WORK = 300_000_000  # units of work of one evaluation (See Note [The cost of an expression])
+MAX_TOTAL_ELEMENTS = 20_000_000  # elements of all the values one evaluation computes (memory)
+OVERHEAD = 20_000  # units of work of any one op, however small (Python, dispatch, its node)
 
 CONSTANTS = {"pi": math.pi, "e": math.e}
 KEYWORDS = frozenset(
@@ -122,6 +126,29 @@ _CUBIC = frozenset(
     | {"tensordot", "cdist", "pinverse", "logdet", "cholesky_inverse", "cholesky_solve"}
     | {"triangular_solve"}
 )
+
+# Note [The cost of an expression]
+# A unit of work is about a nanosecond of one core. An element of an op and of its gradient
+# costs 8 (``+``, ``sin``: measured forward and backward on 200,000 elements), a multiply-add
+# of a matrix product 1/8 (BLAS does several per nanosecond), of a factorisation more
+# (``pinverse``: 20); functions far slower per element than ``sin`` weigh more (_WEIGHT, also
+# measured); every op costs at least its inputs (8 an element) and OVERHEAD (a small op is all
+# Python). One evaluation may spend MAX_WORK (~0.3 s) and compute MAX_TOTAL_ELEMENTS (what a
+# graph keeps); ``ndgrad grad`` multiplies the cost of one evaluation by what each derivative
+# repeats (its batch, its order) and refuses one that would cost too much before it runs.
+_WEIGHT: dict[str, float] = {
+    "matmul": 1 / 8, "mm": 1 / 8, "bmm": 1 / 8, "mv": 1 / 8, "dot": 1 / 8, "vdot": 1 / 8,
+    "baddbmm": 1 / 8, "addbmm": 1 / 8, "addmm": 1 / 8, "addmv": 1 / 8, "tensordot": 1 / 8,
+    "pinverse": 20, "logdet": 1, "cholesky_inverse": 4, "cholesky_solve": 4,
+    "triangular_solve": 2, "cdist": 1,
+    "igammac": 8000, "igamma": 400, "polygamma": 400, "digamma": 200, "i0": 64, "sinc": 48,
+    "float_power": 48, "where": 48, "minimum": 32, "logaddexp2": 32, "atan2": 24,
+    "remainder": 24, "lgamma": 24, "cos": 24, "cumulative_trapezoid": 24, "erfinv": 24,
+    "maximum": 16, "pow": 16, "logaddexp": 16, "acosh": 16, "acos": 16, "hypot": 16, "diff": 16,
+    "sin": 16, "div": 16, "asinh": 16, "fmod": 16, "asin": 16, "abs": 16, "floor_divide": 16,
+    "xlogy": 16,
+}  # fmt: skip
+_DEFAULT_WEIGHT = 8.0
 
 _OPERATORS: dict[type, str] = {
     ast.Add: "+",
@@ -230,13 +257,16 @@ def _window_start(text: str, column: int | None) -> int:
 def _shown(text: str, column: int | None) -> str:
     """The text, or 100 characters of it around the column (``...`` marks the cuts); control
     characters shown as ``?``, so the error stays one line and the caret stays aligned."""
-    text = "".join(ch if ch.isprintable() else "?" for ch in text)
+
+    def printable(part: str) -> str:
+        return "".join(ch if ch.isprintable() else "?" for ch in part)
+
     if len(text) <= 100:
-        return text
+        return printable(text)
     start = _window_start(text, column) if column is not None else 0
     head = "..." if start else ""
     tail = "..." if start + 100 < len(text) else ""
-    return head + text[start : start + 100] + tail
+    return head + printable(text[start : start + 100]) + tail
 
 
 @functools.cache
@@ -268,6 +298,20 @@ def functions() -> dict[str, Callable[..., Any]]:
         if callable(fn) and not isinstance(fn, type):
             out[name] = fn
     return out
+
+
+@dataclass
+class Cost:
+    """What evaluations spent, summed over every ``evaluate`` given this object: ``work`` (units,
+    See Note [The cost of an expression]), ``elements`` (of all the values computed), ``ops``
+    (op calls), ``peak`` (elements of the largest value) and ``array_work`` (the part of
+    ``work`` that grows with the arrays, without the overhead of each op)."""
+
+    work: float = 0.0
+    array_work: float = 0.0
+    elements: int = 0
+    ops: int = 0
+    peak: int = 0
 
 
 @dataclass
@@ -315,6 +359,10 @@ def _check_text(text: str, limit: int, depth_limit: int, what: str) -> None:
                 text,
                 i + 1,
                 "remove it; only printable ASCII is allowed",
+            )
+        if ch == "#":  # Python would drop the rest as a comment: what is shown is not what runs
+            raise ExpressionError(
+                "comments (#) are not allowed", text, i + 1, "remove the # and what follows"
             )
     depth = 0
     for i, ch in enumerate(text):
@@ -600,7 +648,10 @@ def parse(text: str, variables: Collection[str] = ()) -> Checked:
 
 
 def _numel(shape: tuple[int, ...]) -> int:
-    return math.prod(shape)
+    """The size of a shape with every 0 counted as 1: an empty tensor of shape
+    ``(10**6, 10**6, 0)`` costs nothing, but summing away its last dim would make 10**12
+    elements, so its size is counted as 10**12 (See ``MAX_ELEMENTS``)."""
+    return math.prod(max(d, 1) for d in shape)
 
 
 def _broadcast(*shapes: tuple[int, ...]) -> tuple[int, ...] | None:
@@ -630,13 +681,15 @@ def _planned_size(name: str, args: list, kwargs: dict) -> int | None:
     from .._core.tensor import Tensor
 
     shapes = [tuple(a.shape) for a in args if isinstance(a, Tensor)]
-    for a in args:
+    for a in [*args, *kwargs.values()]:
         if isinstance(a, tuple):
             shapes += [tuple(t.shape) for t in a if isinstance(t, Tensor)]
+    # tensors given by keyword broadcast too: add(x, other=y), clamp(x, min=y), lerp(..., weight=)
+    shapes += [tuple(a.shape) for a in kwargs.values() if isinstance(a, Tensor)]
     if not shapes:
         return None
     sizes = [_numel(s) for s in shapes]
-    if name in ("outer", "kron", "cdist", "addr", "block_diag"):
+    if name in ("outer", "kron", "cdist", "addr", "block_diag", "quantile", "nanquantile"):
         return math.prod(sizes)
     if name in ("diag", "diagflat", "diag_embed"):
         extra = [a for a in [*args[1:2], *kwargs.values()] if type(a) is int]
@@ -653,6 +706,21 @@ def _planned_size(name: str, args: list, kwargs: dict) -> int | None:
         return _numel(s) if s is not None else None
     s = _broadcast(*shapes)
     return _numel(s) if s is not None else None
+
+
+def _diff_repeats(args: list, kwargs: dict) -> int:
+    """How many differences ``diff(input, n, dim)`` takes: ``n``, at most the size of ``dim``
+    (it stops when the dim is empty); 1 where the arguments are not plain ints (diff refuses)."""
+    from .._core.tensor import Tensor
+
+    x = args[0] if args else None
+    n = kwargs.get("n", args[1] if len(args) > 1 else 1)
+    dim = kwargs.get("dim", args[2] if len(args) > 2 else -1)
+    if not isinstance(x, Tensor) or type(n) is not int or type(dim) is not int:
+        return 1
+    if not -x.ndim <= dim < max(x.ndim, 1) or x.ndim == 0:
+        return 1
+    return max(min(n, x.shape[dim]), 1)
 
 
 def _too_big(size: int | None, where: str, text: str, column: int) -> None:
@@ -678,16 +746,28 @@ def _index_value(node: ast.AST) -> Any:
     return tuple(out) if isinstance(node, ast.Tuple) else out[0]
 
 
+def _has_dtype(t: Any) -> bool:
+    """Whether ``t`` holds numbers of an ndgrad dtype (not Python objects)."""
+    try:
+        return t.dtype is not None
+    except TypeError:  # ndgrad has no dtype for this array's dtype (object)
+        return False
+
+
 def _first_line(e: BaseException) -> str:
     return (str(e).splitlines() or [""])[0].split("; hint:")[0]
 
 
-def evaluate(checked: Checked, values: Mapping[str, Any], dtype: Any = None) -> Any:
+def evaluate(
+    checked: Checked, values: Mapping[str, Any], dtype: Any = None, cost: Cost | None = None
+) -> Any:
     """Evaluate a checked expression with ``values`` (name -> Tensor) and return a Tensor.
 
     The tree is walked in post-order with an explicit stack; numbers become tensors of ``dtype``
     (default: that of the first value, else float64) where an op needs a tensor. Raises
-    ``EvaluationError`` when an op fails or a result would be larger than ``MAX_ELEMENTS``.
+    ``EvaluationError`` when an op fails, a result would be larger than ``MAX_ELEMENTS``, or the
+    evaluation would spend more than ``MAX_WORK`` or compute more than ``MAX_TOTAL_ELEMENTS``;
+    what it spent is added to ``cost`` when one is given.
 
     Example:
         >>> import ndgrad
@@ -711,17 +791,39 @@ def evaluate(checked: Checked, values: Mapping[str, Any], dtype: Any = None) -> 
             return ndgrad.tensor(float(v), dtype=dtype)
         return v
 
-    work = [0]
+    spent = Cost()
 
-    def spend(size: int | None, inner: int, where: str, col: int) -> None:
-        work[0] += (size or 0) * max(inner, 1)
-        if work[0] > MAX_WORK:
+    def spend(
+        size: int | None, inner: int, where: str, col: int, weight: float, inputs: list
+    ) -> None:
+        """Add the work of one op (See Note [The cost of an expression]); refuse it when the
+        evaluation would go over MAX_WORK or MAX_TOTAL_ELEMENTS."""
+        read = sum(_numel(tuple(t.shape)) for t in inputs if isinstance(t, Tensor))
+        for t in inputs:
+            if isinstance(t, tuple):
+                read += sum(_numel(tuple(u.shape)) for u in t if isinstance(u, Tensor))
+        size = size or 0
+        spent.ops += 1
+        array = max(size * max(inner, 1) * weight, read * _DEFAULT_WEIGHT)
+        spent.work += max(array, OVERHEAD)
+        spent.array_work += array
+        spent.elements += size
+        spent.peak = max(spent.peak, size)
+        if spent.work > MAX_WORK:
             raise EvaluationError(
-                f"{where} would bring the work to {work[0]:.2g} operations (the limit is "
+                f"{where} would bring the work to {spent.work:.2g} operations (the limit is "
                 f"{MAX_WORK:.0e})",
                 text,
                 col,
-                "use smaller arrays or fewer matrix products",
+                "use smaller arrays, fewer matrix products or fewer slow functions",
+            )
+        if spent.elements > MAX_TOTAL_ELEMENTS:
+            raise EvaluationError(
+                f"{where} would bring the values computed to {spent.elements:,} elements (the "
+                f"limit is {MAX_TOTAL_ELEMENTS:,})",
+                text,
+                col,
+                "use smaller arrays or fewer large intermediate values",
             )
 
     out: list[Any] = []
@@ -774,7 +876,12 @@ def evaluate(checked: Checked, values: Mapping[str, Any], dtype: Any = None) -> 
             if isinstance(node, ast.Tuple):
                 out.append(tuple(got))
             elif isinstance(node, ast.UnaryOp):
-                out.append(-got[0] if isinstance(node.op, ast.USub) else got[0])
+                v = got[0]
+                if isinstance(node.op, ast.USub):
+                    if isinstance(v, Tensor):
+                        spend(_numel(tuple(v.shape)), 1, "'-'", col, _DEFAULT_WEIGHT, [v])
+                    v = -v
+                out.append(v)
             elif isinstance(node, ast.BinOp):
                 a, b = got
                 sym = _OPERATORS[type(node.op)]
@@ -789,7 +896,9 @@ def evaluate(checked: Checked, values: Mapping[str, Any], dtype: Any = None) -> 
                     s = _broadcast(*(tuple(t.shape) for t in (a, b) if isinstance(t, Tensor)))
                 _too_big(None if s is None else _numel(s), f"'{sym}'", text, col)
                 inner = a.shape[-1] if sym == "@" and a.ndim else 1
-                spend(None if s is None else _numel(s), inner, f"'{sym}'", col)
+                weight = {"@": _WEIGHT["matmul"], "/": _WEIGHT["div"], "**": _WEIGHT["pow"]}
+                w = weight.get(sym, _DEFAULT_WEIGHT)
+                spend(None if s is None else _numel(s), inner, f"'{sym}'", col, w, [a, b])
                 if sym == "+":
                     r = a + b
                 elif sym == "-":
@@ -813,7 +922,11 @@ def evaluate(checked: Checked, values: Mapping[str, Any], dtype: Any = None) -> 
                 size = _planned_size(name, args, kw)
                 _too_big(size, f"{name}()", text, col)
                 dims = [t.shape[-1] for t in args if isinstance(t, Tensor) and t.ndim]
-                spend(size, max(dims, default=1) if name in _CUBIC else 1, f"{name}()", col)
+                inner = max(dims, default=1) if name in _CUBIC else 1
+                if name == "diff":  # n differences in a row, until the dim is used up
+                    inner = _diff_repeats(args, kw)
+                w = _WEIGHT.get(name, _DEFAULT_WEIGHT)
+                spend(size, inner, f"{name}()", col, w, [*args, *kw.values()])
                 r = fns[name](*args, **kw)
                 if not isinstance(r, Tensor):
                     raise EvaluationError(
@@ -821,6 +934,13 @@ def evaluate(checked: Checked, values: Mapping[str, Any], dtype: Any = None) -> 
                         text,
                         col,
                         "use functions that return one tensor",
+                    )
+                if not _has_dtype(r):  # where(c) with one argument: an array of None
+                    raise EvaluationError(
+                        f"{name}() gives a tensor that holds no numbers",
+                        text,
+                        col,
+                        "give the function all its tensor arguments, e.g. where(c, x, y)",
                     )
                 out.append(r)
         except EvaluationError:
@@ -835,9 +955,15 @@ def evaluate(checked: Checked, values: Mapping[str, Any], dtype: Any = None) -> 
                 "check the shapes and dtypes of the values given with --at",
             ) from None
         r = out[-1]
-        if isinstance(r, Tensor) and r.numel() > MAX_ELEMENTS:
-            _too_big(r.numel(), "this part", text, col)
+        if isinstance(r, Tensor) and _numel(tuple(r.shape)) > MAX_ELEMENTS:
+            _too_big(_numel(tuple(r.shape)), "this part", text, col)
     result = out[-1]
+    if cost is not None:
+        cost.work += spent.work
+        cost.array_work += spent.array_work
+        cost.elements += spent.elements
+        cost.ops += spent.ops
+        cost.peak = max(cost.peak, spent.peak)
     if isinstance(result, tuple):
         raise EvaluationError("the expression gives a tuple, not a tensor", text, 1)
     return as_tensor(result)

@@ -66,6 +66,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         with warnings.catch_warnings():
             warnings.filterwarnings("ignore", message="vmap: there is a performance drop")
+            warnings.filterwarnings("ignore", category=RuntimeWarning)  # inf and nan show
             out = evaluate(checked, params, dtype)
     except EvaluationError as e:
         return fail(prog, str(e), e.hint)
