@@ -28,7 +28,10 @@ import numpy as np
 from .. import _backend
 from .._core import random as _r
 from .._core.tensor import Tensor
-from . import pointwise  # noqa: F401 - before unary, whose aliases name trunc (pointwise's)
+from . import (
+    _real,
+    pointwise,  # noqa: F401 - before unary, whose aliases name trunc (pointwise's)
+)
 from .elementwise import _avoiding, exp, where
 from .reduction import _is_float, _tname
 from .registry import (
@@ -58,6 +61,9 @@ __all__ = [
 ]
 
 _F = "nn.functional."
+# No complex numbers: See Note [Complex numbers have no order] in ops/_real.py.
+_ORDER_HINT = "complex numbers have no order: apply it to .real and .imag, or to .abs()"
+_COMPLEX_HINT = "the activation is defined for real inputs: apply it to .real and .imag, or .abs()"
 _SQRT_HALF = math.sqrt(0.5)
 _INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)
 _SQRT_2_OVER_PI = math.sqrt(2.0 / math.pi)
@@ -66,8 +72,17 @@ _SELU_ALPHA = 1.6732632423543772848170429916717
 _SELU_SCALE = 1.0507009873554804934193349852946
 
 
-def _float_forward(forward: Any, kernel: str | None) -> Any:
-    """``forward`` refusing integer inputs as PyTorch's kernel ``kernel`` does (None: any dtype)."""
+def _float_forward(forward: Any, kernel: str | None, complex_kernel: Any = "") -> Any:
+    """``forward`` refusing integer inputs as PyTorch's kernel ``kernel`` does (None: any dtype),
+    and complex ones as ``complex_kernel`` does ("": the same kernel; None: complex is fine; or
+    a ``_real.Refusal`` of the params).
+    See Note [Complex numbers have no order] in ops/_real.py: most activations are piecewise
+    (x > 0) or real-only formulas, and PyTorch's kernels have no complex loops."""
+    ckernel = kernel if complex_kernel == "" else complex_kernel
+    if callable(ckernel):
+        forward = _real.real_only(forward, ckernel)
+    elif ckernel is not None:
+        forward = _real.real_only(forward, _real.kernel(ckernel, _COMPLEX_HINT))
     if kernel is None:
         return forward
 
@@ -93,13 +108,16 @@ def _act(
     ref: Any,
     doc: str,
     params: tuple = (),
+    complex_kernel: Any = "",
     **kwargs: Any,
 ) -> OpDef:
-    """An elementwise activation record named ``nn.functional.<name>``."""
+    """An elementwise activation record named ``nn.functional.<name>``; ``kernel`` and
+    ``complex_kernel``: PyTorch's kernel in the errors for integer and complex inputs (See
+    ``_float_forward``)."""
     kwargs.setdefault("jvp", "elementwise")
     def_op(
         _F + name,
-        forward=_float_forward(forward, kernel),
+        forward=_float_forward(forward, kernel, complex_kernel),
         vjp=vjp,
         params=params,
         method=False,
@@ -185,7 +203,10 @@ def _hardtanh_vjp(g: Tensor, ans: Any, x: Tensor, *, min_val: float, max_val: fl
 
 _HARDTANH = _act(
     "hardtanh",
-    _hardtanh_fwd,
+    _real.real_only(  # PyTorch's hardtanh is a clamp
+        _hardtanh_fwd,
+        _real.message(NotImplementedError, "clamp is not supported for complex types", _ORDER_HINT),
+    ),
     _hardtanh_vjp,
     kernel=None,
     params=(("min_val", -1.0), ("max_val", 1.0)),
@@ -443,6 +464,9 @@ _RRELU = _act(
     _rrelu_fwd,
     (_rrelu_vjp, None),
     kernel="rrelu_with_noise_cpu",
+    complex_kernel=lambda dtype, params: _real.kernel(  # evaluation: a leaky relu
+        "rrelu_with_noise_out_cpu" if params.get("training") else "leaky_relu_cpu", _COMPLEX_HINT
+    )(dtype, params),
     inputs=("input", "noise"),
     jvp=_rrelu_jvp,
     params=(("lower", 1 / 8), ("upper", 1 / 3), ("training", False)),
@@ -598,7 +622,7 @@ def _threshold_vjp(g: Tensor, ans: Any, x: Tensor, *, threshold: float, value: f
 
 _THRESHOLD = _act(
     "threshold",
-    _threshold_fwd,
+    _real.real_only(_threshold_fwd, _real.kernel("threshold_cpu", _ORDER_HINT)),
     _threshold_vjp,
     kernel=None,
     params=(("threshold", None), ("value", None)),

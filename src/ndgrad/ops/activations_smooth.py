@@ -141,6 +141,7 @@ _SILU = _act(
     _silu_fwd,
     _silu_vjp,
     kernel="silu_cpu",
+    complex_kernel=None,  # PyTorch computes silu of complex numbers
     backward_name="SiluBackward0",
     samples=_away(low=-4.0, high=4.0),
     ref=lambda x: x / (1 + np.exp(-x)),
@@ -272,6 +273,7 @@ _SOFTSHRINK = _act(
     # PyTorch's softshrink_backward: 0 for -lambd <= x <= lambd (the bounds included).
     lambda g, ans, x, *, lambd: _sel((x > lambd) | (x < -lambd), g, 0.0),
     kernel="softshrink_cpu",
+    complex_kernel="softshrink_check",
     params=(("lambd", 0.5),),
     backward_name="SoftshrinkBackward0",
     samples=_with(_away(-0.5, 0.5), ({"lambd": 1.0}, (-1.0, 1.0), -2, 2)),

@@ -7,10 +7,16 @@ from typing import Any
 import numpy as np
 
 from .._core.tensor import Tensor
+from ._real import message, real_only
 from .elementwise import _avoiding, _separated, _unary_away, bind_aliases  # noqa: F401
 from .registry import EXPORTS, TABLE, Sample, attach_method, def_op, def_twin, write_out
 
 # ---------------------------------------------------------------- clamp, minimum, maximum
+# No complex numbers: See Note [Complex numbers have no order] in ops/_real.py.
+_ORDER_HINT = "complex numbers have no order: clamp their .real and .imag, or their .abs()"
+_NO_COMPLEX_CLAMP = message(
+    NotImplementedError, "clamp is not supported for complex types", _ORDER_HINT
+)
 
 
 def _clamp_fwd(xp: Any, x: Any, lo: Any, hi: Any) -> Any:
@@ -73,7 +79,7 @@ def _clamp_samples(rng: np.random.Generator, dtype: Any) -> list:
 
 _clamp = def_op(
     "clamp",
-    forward=_clamp_fwd,
+    forward=real_only(_clamp_fwd, _NO_COMPLEX_CLAMP),  # its twins below share it
     vjp=(_clamp_vjp_input, _clamp_vjp_min, _clamp_vjp_max),
     jvp="elementwise",
     inputs=("input", "min", "max"),
@@ -146,7 +152,10 @@ def _min_vjp(g: Tensor, ans: Any, x: Any, y: Any) -> Tensor:
 
 maximum = def_op(
     "maximum",
-    forward=lambda xp, x, y: xp.maximum(x, y),
+    forward=real_only(
+        lambda xp, x, y: xp.maximum(x, y),
+        message(RuntimeError, "maximum not implemented for complex tensors.", _ORDER_HINT),
+    ),
     vjp=(_max_vjp, lambda g, ans, x, y: _max_vjp(g, ans, y, x)),
     jvp="elementwise",
     inputs=("input", "other"),
@@ -159,7 +168,10 @@ maximum = def_op(
 
 minimum = def_op(
     "minimum",
-    forward=lambda xp, x, y: xp.minimum(x, y),
+    forward=real_only(
+        lambda xp, x, y: xp.minimum(x, y),
+        message(RuntimeError, "minimum not implemented for complex tensors.", _ORDER_HINT),
+    ),
     vjp=(_min_vjp, lambda g, ans, x, y: _min_vjp(g, ans, y, x)),
     jvp="elementwise",
     inputs=("input", "other"),

@@ -8,6 +8,7 @@ import numpy as np
 
 from .. import _backend
 from .._core.tensor import Tensor
+from ._real import kernel, real_only
 from .elementwise import _zeros_like, bind_aliases
 from .registry import TABLE, Sample, apply_inplace, attach_method, def_op
 from .samples import binary, rand
@@ -32,11 +33,16 @@ def _compare_samples(rng: np.random.Generator, dtype: Any) -> list:
     ]
 
 
+_ORDER_HINT = "complex numbers have no order: compare their .abs() or .real"
+
+
 def _astype_like(xp: Any, a: Any, like: Any) -> Any:
     return _backend.backend(xp).astype(a, like.dtype)
 
 
 def _def_compare(name: str, fwd: Any, ref: Any, symbol: str) -> Any:
+    if name not in ("eq", "ne"):  # See Note [Complex numbers have no order] in ops/_real.py
+        fwd = real_only(fwd, kernel(f"{name}_cpu", _ORDER_HINT))
     fn = def_op(
         name,
         forward=fwd,

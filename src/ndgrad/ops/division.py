@@ -6,6 +6,7 @@ import numpy as np
 
 from .._core import dtypes as _dt
 from .._core.tensor import Tensor
+from ._real import kernel, real_only
 from .elementwise import _zeros_like
 from .registry import Sample, def_op
 from .samples import BINARY_SHAPES, rand
@@ -106,10 +107,14 @@ def _quotient_samples(rng: np.random.Generator, dtype: Any) -> list:
     return out
 
 
+# No rounded quotients of complex numbers (PyTorch's kernels have none): See Note [Complex
+# numbers have no order] in ops/_real.py.
+_ROUND_HINT = "divide, then round the .real and .imag parts"
+
 floor_divide = def_op(
     "floor_divide",
     stubs=False,  # its rules read only what they saved
-    forward=_floor_divide_fwd,
+    forward=real_only(_floor_divide_fwd, kernel("div_floor_cpu", _ROUND_HINT)),
     vjp=(lambda g, ans, x, y: _zeros_like(g), lambda g, ans, x, y: _zeros_like(g)),
     jvp="elementwise",
     inputs=("input", "other"),
@@ -127,7 +132,7 @@ floor_divide = def_op(
 remainder = def_op(
     "remainder",
     stubs=False,  # its rules read only what they saved
-    forward=_remainder_fwd,
+    forward=real_only(_remainder_fwd, kernel("remainder_cpu", _ROUND_HINT)),
     vjp=(lambda g, ans, x, y: g, lambda g, ans, x, y: -g * floor_divide(x, y)),
     jvp="elementwise",
     inputs=("input", "other"),
@@ -144,7 +149,7 @@ _trunc_div = def_op(
     "_trunc_div",
     api="div(rounding_mode='trunc')",
     stubs=False,  # its rules read nothing
-    forward=_trunc_div_fwd,
+    forward=real_only(_trunc_div_fwd, kernel("div_trunc_cpu", _ROUND_HINT)),
     vjp=(lambda g, ans, x, y: _zeros_like(g), lambda g, ans, x, y: _zeros_like(g)),
     jvp="elementwise",
     inputs=("input", "other"),
@@ -166,7 +171,7 @@ _trunc_div = def_op(
 fmod = def_op(
     "fmod",
     stubs=False,  # its rules read only what they saved
-    forward=_fmod_fwd,
+    forward=real_only(_fmod_fwd, kernel("fmod_cpu", _ROUND_HINT)),
     vjp=(lambda g, ans, x, y: g, lambda g, ans, x, y: -g * _trunc_div(x, y)),
     jvp="elementwise",
     inputs=("input", "other"),

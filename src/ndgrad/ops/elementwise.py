@@ -63,6 +63,7 @@ sub = def_op(
     doc="``input - other``. d/dx = 1, d/dy = -1.",
 )
 
+
 # Note [alpha of add and sub]
 # PyTorch's add/sub take ``alpha`` (``input + alpha * other``). The records stay two-input ops
 # without params, so ``x + y`` and ``add(x, y)`` keep the binary fast path; a call with

@@ -237,7 +237,9 @@ def huber_loss(
     if delta <= 0:
         raise RuntimeError("huber_loss does not support non-positive values for delta.")
     _check_reduction(reduction)
-    loss = _huberish(input - target, delta, delta)
+    d = input - target
+    _no_complex_kernel(d, "huber_cpu")
+    loss = _huberish(d, delta, delta)
     return _weighted(loss, weight, input, reduction, "mean")
 
 

@@ -10,6 +10,7 @@ from typing import Any
 import numpy as np
 
 from .._core.tensor import Tensor
+from ._real import complex_name
 from .activations import _like
 from .activations_smooth import logsigmoid, softplus
 from .elementwise import where
@@ -47,6 +48,17 @@ _F = "nn.functional."
 
 # --------------------------------------------------------------------------------------------
 # Margin losses.
+
+
+def _no_complex(x: Tensor, kernel: str) -> None:
+    """PyTorch's kernels of the margin losses have no complex loops (a margin orders scores):
+    See Note [Complex numbers have no order] in ops/_real.py."""
+    name = complex_name((x._data,))
+    if name is not None:
+        raise NotImplementedError(
+            f"\"{kernel}\" not implemented for '{name}'; hint: complex numbers have no order: "
+            "score with .real or .abs()"
+        )
 
 
 def margin_ranking_loss(
@@ -95,10 +107,14 @@ def soft_margin_loss(
     reduce: Any = None,
     reduction: str = "mean",
 ) -> Tensor:
-    """``log(1 + exp(-target * input))``, through the stable softplus."""
+    """``log(1 + exp(-target * input))``, through the stable softplus (the formula itself for
+    complex values, as PyTorch computes them: softplus refuses complex numbers)."""
     reduction = _legacy(size_average, reduce, reduction)
     _check_reduction(reduction)
-    return _reduce(softplus(-to_tensor(target) * input), reduction)
+    z = -to_tensor(target) * input
+    if z.is_complex():
+        return _reduce((1 + z.exp()).log(), reduction)
+    return _reduce(softplus(z), reduction)
 
 
 def multilabel_soft_margin_loss(
@@ -134,6 +150,7 @@ def multilabel_margin_loss(
     reduction = _legacy(size_average, reduce, reduction)
     _check_reduction(reduction)
     x, t = to_tensor(input), to_tensor(target)
+    _no_complex(x, "multilabel_margin_loss_forward_out_frame")
     if x.ndim not in (1, 2) or tuple(t.shape) != tuple(x.shape):
         raise RuntimeError(
             f"inconsistent target size: {list(t.shape)} for input of size: {list(x.shape)}"
@@ -175,6 +192,7 @@ def multi_margin_loss(
     if p not in (1, 2):
         raise ValueError("only p == 1 and p == 2 supported")
     x, t = to_tensor(input), to_tensor(target)
+    _no_complex(x, "multi_margin_loss_cpu_kernel")
     w = _aux(weight, x)
     if w is not None and w.ndim != 1:
         raise ValueError("weight must be one-dimensional")

@@ -214,6 +214,11 @@ def kl_div(
         )
     _check_reduction(reduction, (*_REDUCTIONS, "batchmean"))
     x, t = to_tensor(input), to_tensor(target)
+    if x.is_complex() or t.is_complex():
+        raise RuntimeError(
+            "kl_div: Complex inputs not supported.; hint: the divergence is between real "
+            "(log-)probabilities: pass .abs() or .real"
+        )
     loss = exp(t) * (t - x) if log_target else _xlogx(t) - t * x
     if reduction == "batchmean":
         out = loss.sum()
@@ -309,7 +314,7 @@ def gaussian_nll_loss(
         v = _like(x, np.full(tuple(x.shape), float(var), dtype=_np(x).dtype))
     else:
         v = _aux(var, x)
-        if (_np(v) < 0).any():
+        if bool((v < 0).any()):  # PyTorch's torch.any(var < 0): complex var refuses there
             raise ValueError("var has negative entry/entries")
     if tuple(v.shape) != tuple(x.shape):
         if tuple(x.shape[:-1]) == tuple(v.shape):

@@ -114,6 +114,8 @@ def _repeat_heads(x: Tensor, r: int) -> Tensor:
 def _safe_softmax(scores: Tensor) -> Tensor:
     """softmax over the last dim, with rows that are all -inf giving zeros (and zero gradient),
     as PyTorch's scaled_dot_product_attention does since 2.5 (plain softmax gives NaN)."""
+    if scores.is_complex():  # softmax refuses it with PyTorch's error (isneginf would first)
+        return _E("softmax")(scores, -1)
     dead = scores.isneginf().all(-1, keepdim=True)
     if not bool(dead.any()):
         return _E("softmax")(scores, -1)

@@ -14,6 +14,7 @@ import numpy as np
 
 from .._core import dtypes as _dt
 from .._core.tensor import Tensor
+from ._real import complex_name, kernel
 from .elementwise import _cj
 from .reduction import (
     _axes,
@@ -105,6 +106,13 @@ def _softmax_input(xp: Any, x: Any, dim: Any, dtype: Any, op: str) -> tuple:
             f"\"{op}_lastdim_kernel_impl\" not implemented for '{_tname(x)}'; hint: convert "
             "first, e.g. x.float(), or pass dtype=ndgrad.float32"
         )
+    cname = complex_name((x,))
+    if cname is not None:  # it subtracts the max: See Note [Complex numbers have no order]
+        last = d is None or d == x.ndim - 1
+        raise kernel(
+            f"{op}_{'lastdim_' if last else ''}kernel_impl",
+            "complex numbers have no order: take the softmax of .real or .abs()",
+        )(cname, {})
     return x, d
 
 

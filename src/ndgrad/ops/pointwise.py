@@ -16,6 +16,7 @@ import numpy as np
 from .. import _backend
 from .._core import dtypes as _dt
 from .._core.tensor import Tensor
+from ._real import kernel, message, real_only
 from .elementwise import _cj, _zeros_like, bind_aliases, where
 from .registry import EXPORTS, Sample, attach_method, def_op
 from .samples import rand, unary
@@ -57,6 +58,16 @@ def _rounding_samples(**kwargs: Any) -> Any:
 # copies of themselves, as PyTorch does.
 
 
+# No rounding of complex numbers (PyTorch's kernels have none): See Note [Complex numbers have
+# no order] in ops/_real.py.
+_ROUND_HINT = "round .real and .imag apart: ndgrad.complex(z.real.floor(), z.imag.floor())"
+
+
+def _round_refusal(dtype: str, params: dict) -> Exception:
+    name = "round_vml_cpu" if params.get("decimals", 0) == 0 else "round_cpu"
+    return kernel(name, _ROUND_HINT)(dtype, params)
+
+
 def _def_rounding(name: str, fwd: Any, ref: Any, doc: str) -> Any:
     def forward(xp: Any, x: Any) -> Any:
         if _is_int(x):
@@ -65,7 +76,12 @@ def _def_rounding(name: str, fwd: Any, ref: Any, doc: str) -> Any:
 
     return def_op(
         name,
-        forward=forward,
+        forward=real_only(
+            forward,
+            message(
+                NotImplementedError, f"{name} is not supported for complex inputs", _ROUND_HINT
+            ),
+        ),
         vjp=lambda g, ans, x: _zeros_like(g),
         jvp="elementwise",
         save=None,
@@ -98,7 +114,7 @@ def _round_fwd(xp: Any, x: Any, *, decimals: int = 0) -> Any:
 
 round = def_op(  # noqa: A001 - PyTorch's name
     "round",
-    forward=_round_fwd,
+    forward=real_only(_round_fwd, _round_refusal),
     vjp=lambda g, ans, x, *, decimals=0: _zeros_like(g),
     jvp="elementwise",
     params=(("decimals", 0),),
@@ -116,7 +132,7 @@ round = def_op(  # noqa: A001 - PyTorch's name
 
 frac = def_op(
     "frac",
-    forward=lambda xp, x: x - xp.trunc(x),
+    forward=real_only(lambda xp, x: x - xp.trunc(x), kernel("frac_cpu", _ROUND_HINT)),
     vjp=lambda g, ans, x: g,
     jvp="elementwise",
     save=None,
@@ -315,6 +331,11 @@ def _sum_terms(*terms: Tensor | None) -> Tensor | None:
 # ---------------------------------------------------------------- predicates and nan_to_num
 
 
+# No sign of infinity for complex numbers: See Note [Complex numbers have no order] in
+# ops/_real.py.
+_INF_HINT = "complex numbers have no signed infinity: test .real and .imag, or use isinf()"
+
+
 def _def_predicate(name: str, fwd: Any, ref: Any, doc: str) -> Any:
     def samples(rng: np.random.Generator, dt: Any) -> list:
         x = rand(rng, (2, 4), dt)
@@ -356,13 +377,19 @@ isfinite = _def_predicate(
 )
 isposinf = _def_predicate(
     "isposinf",
-    lambda xp, x: _float_or(xp, x, lambda a: a == float("inf"), False),
+    real_only(
+        lambda xp, x: _float_or(xp, x, lambda a: a == float("inf"), False),
+        message(RuntimeError, "isposinf does not support complex inputs.", _INF_HINT),
+    ),
     np.isposinf,
     "True where x is +inf.",
 )
 isneginf = _def_predicate(
     "isneginf",
-    lambda xp, x: _float_or(xp, x, lambda a: a == -float("inf"), False),
+    real_only(
+        lambda xp, x: _float_or(xp, x, lambda a: a == -float("inf"), False),
+        message(RuntimeError, "isneginf does not support complex inputs.", _INF_HINT),
+    ),
     np.isneginf,
     "True where x is -inf.",
 )

@@ -29,6 +29,7 @@ import numpy as np
 
 from .. import _backend
 from .._core.tensor import Tensor
+from ._real import complex_name, kernel, real_only
 from .conv import ntuple, out_size, pad_raw, unwindows_raw, windows_raw
 from .indexing import gather
 from .registry import EXPORTS, Sample, def_composite, def_op
@@ -242,6 +243,11 @@ _SELECTION: dict = {
 }
 
 
+# No complex numbers in max pooling: See Note [Complex numbers have no order] in ops/_real.py.
+_ORDER_HINT = "complex numbers have no order: pool their .abs() or .real"
+_COMPLEX_HINT = "pool the .real and .imag parts separately"
+
+
 def _def_max_pool(nsp: int) -> Any:
     def samples(rng: np.random.Generator, dt: Any) -> list:
         def s(shape, k, s=None, p=0, d=1, ceil=False, name=""):
@@ -264,7 +270,7 @@ def _def_max_pool(nsp: int) -> Any:
 
     return def_op(
         f"_max_pool{nsp}d_with_indices",
-        forward=_max_pool_fwd,
+        forward=real_only(_max_pool_fwd, kernel(f"max_pool{nsp}d", _ORDER_HINT)),
         vjp=_max_pool_vjp,
         jvp=_max_pool_jvp,
         params=(
@@ -303,6 +309,8 @@ def _max_pool(nsp: int) -> Any:
         return_indices: bool = False,
     ) -> Any:
         k, s, p, d = _pool_args(input, nsp, kernel_size, stride, padding, dilation, who)
+        if nsp == 1 and not return_indices and isinstance(input, Tensor) and input.is_complex():
+            raise kernel("max_pool1d_impl", _ORDER_HINT)(complex_name((input._data,)), {})
         if nsp == 1:  # PyTorch pools (N, C, 1, L) in 2-D and squeezes
             out, idx = _max_pool_records[2](
                 input.unsqueeze(-2), (1, *k), (1, *s), (0, *p), (1, *d), bool(ceil_mode)
@@ -449,7 +457,10 @@ def _def_avg_pool(nsp: int) -> Any:
 
     return def_op(
         f"_avg_pool{nsp}d",
-        forward=_avg_fwd,
+        forward=real_only(  # PyTorch's kernels have no complex loops
+            _avg_fwd,
+            kernel("avg_pool2d" if nsp == 2 else "avg_pool3d_out_frame", _COMPLEX_HINT),
+        ),
         vjp=_avg_vjp,
         jvp="linear",
         params=_AVG_PARAMS,
@@ -660,7 +671,10 @@ def _def_adaptive_max(nsp: int) -> Any:
 
     return def_op(
         f"_adaptive_max_pool{nsp}d",
-        forward=_adaptive_max_fwd,
+        forward=real_only(
+            _adaptive_max_fwd,
+            kernel("adaptive_max_pool2d" if nsp == 2 else "adaptive_max_pool3d_cpu", _ORDER_HINT),
+        ),
         vjp=_adaptive_max_vjp,
         jvp=_adaptive_max_jvp,
         params=(("output_size", ()),),

@@ -29,6 +29,7 @@ import numpy as np
 from .. import _backend
 from .._core import dtypes as _dt
 from .._core.tensor import Tensor
+from ._real import Refusal, kernel, message, real_only
 from .registry import EXPORTS, RETURN_TYPES, TABLE, Sample, _make_fn, attach_method, def_op
 from .samples import distinct, rand
 
@@ -414,6 +415,18 @@ return_types = RETURN_TYPES  # filled by the records with several outputs (ops/s
 # The one-hot of argmax along dim, as its own (non-differentiable) op: built from the backend's
 # argmax in one pass, on any backend, and it always agrees with the indices max(x, dim) returns
 # (x == values would select every tie).
+# No complex numbers: See Note [Complex numbers have no order] in ops/_real.py.
+_ORDER_HINT = "complex numbers have no order: take the extremes of .abs() or .real"
+
+
+def _no_complex_arg(name: str) -> Refusal:
+    return message(RuntimeError, f"{name}(): does not support complex input", _ORDER_HINT)
+
+
+def _arg_mask_refusal(dtype: str, params: dict) -> Exception:
+    return _no_complex_arg("argmax" if params.get("largest", True) else "argmin")(dtype, params)
+
+
 def _arg_mask_fwd(xp: Any, x: Any, *, dim: int, largest: bool) -> Any:
     """One-hot along ``dim`` of the index argmax/argmin returns (keepdim shape broadcast)."""
     if x.ndim == 0:
@@ -439,7 +452,7 @@ def _torch_arg_mask(x: Any, dim: int, largest: bool) -> Any:
 
 _arg_mask = def_op(
     "_arg_mask",
-    forward=_arg_mask_fwd,
+    forward=real_only(_arg_mask_fwd, _arg_mask_refusal),
     params=(("dim", 0), ("largest", True)),
     save=None,
     differentiable=False,
@@ -481,7 +494,7 @@ def _def_extremes(name: str, largest: bool) -> tuple:
 
     whole = def_op(
         name,
-        forward=all_fwd,
+        forward=real_only(all_fwd, kernel(f"{name}_all", _ORDER_HINT)),
         vjp=all_vjp,
         jvp=all_jvp,
         save="both",
@@ -521,7 +534,7 @@ def _def_extremes(name: str, largest: bool) -> tuple:
 
     amax = def_op(
         f"a{name}",
-        forward=a_fwd,
+        forward=real_only(a_fwd, kernel(f"{name}_values_cpu", _ORDER_HINT)),
         vjp=a_vjp,
         jvp=a_jvp,
         params=(("dim", ()), ("keepdim", False)),
@@ -561,7 +574,7 @@ def _def_extremes(name: str, largest: bool) -> tuple:
 
     argmax = def_op(
         f"arg{name}",
-        forward=arg_fwd,
+        forward=real_only(arg_fwd, _no_complex_arg(f"arg{name}")),
         params=(("dim", None), ("keepdim", False)),
         save=None,
         differentiable=False,

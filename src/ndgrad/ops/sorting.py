@@ -25,6 +25,7 @@ from .. import _backend
 from .._core.grad_mode import no_grad
 from .._core.tensor import Tensor, make
 from . import reduction as _red
+from ._real import kernel, message, real_only
 from .indexing import gather, scatter_add
 from .registry import EXPORTS, TABLE, Sample, attach_method, copy_into_out, def_op
 from .samples import distinct, rand
@@ -41,6 +42,10 @@ __all__ = [
     "var_mean",
     "std_mean",
 ]
+
+
+# No complex numbers: See Note [Complex numbers have no order] in ops/_real.py.
+_ORDER_HINT = "complex numbers have no order: order them by .abs() or .real"
 
 
 def _int64(xp: Any, a: Any) -> Any:
@@ -129,7 +134,9 @@ def _def_extreme_dim(name: str, largest: bool) -> Any:
     return def_op(
         f"_{name}_dim",
         api=f"{name}(dim)",
-        forward=fwd,
+        forward=real_only(
+            fwd, message(RuntimeError, f"{name}(): does not support complex input", _ORDER_HINT)
+        ),
         vjp=_keep_vjp,
         jvp=_keep_jvp,
         params=(("dim", 0), ("keepdim", False)),
@@ -209,7 +216,10 @@ def _sort_samples(rng: np.random.Generator, dt: Any) -> list:
 _sort = def_op(
     "_sort",
     api="sort",
-    forward=_sort_fwd,
+    forward=real_only(
+        _sort_fwd,  # PyTorch's message starts with a space
+        message(RuntimeError, " Sort does not support complex dtypes on CPU", _ORDER_HINT),
+    ),
     vjp=_select_vjp,
     jvp=_select_jvp,
     params=(("dim", -1), ("descending", False), ("stable", False)),
@@ -307,7 +317,10 @@ def _topk_ref(x: np.ndarray, k: int, dim: int = -1, largest: bool = True, sorted
 _topk = def_op(
     "_topk",
     api="topk",
-    forward=_topk_fwd,
+    forward=real_only(
+        _topk_fwd,
+        message(RuntimeError, " topk does not support complex dtypes on CPU", _ORDER_HINT),
+    ),
     vjp=_select_vjp,
     jvp=_select_jvp,
     params=(("k", 1), ("dim", -1), ("largest", True), ("sorted", True)),
@@ -381,7 +394,7 @@ def _kth_fwd(xp: Any, x: Any, *, k: int, dim: int = -1, keepdim: bool = False) -
 _kthvalue = def_op(
     "_kthvalue",
     api="kthvalue",
-    forward=_kth_fwd,
+    forward=real_only(_kth_fwd, kernel("kthvalue_cpu", _ORDER_HINT)),
     vjp=_keep_vjp,
     jvp=_keep_jvp,
     params=(("k", 1), ("dim", -1), ("keepdim", False)),
@@ -459,8 +472,11 @@ def _def_median(name: str, nan: bool) -> Any:
     return def_op(
         f"_{name}_dim",
         api=f"{name}(dim)",
-        forward=lambda xp, x, *, dim=-1, keepdim=False: _median_fwd(
-            xp, x, dim=dim, keepdim=keepdim, nan=nan
+        forward=real_only(
+            lambda xp, x, *, dim=-1, keepdim=False: _median_fwd(
+                xp, x, dim=dim, keepdim=keepdim, nan=nan
+            ),
+            kernel("median_out", _ORDER_HINT),  # nanmedian's kernel too
         ),
         vjp=_keep_vjp,
         jvp=_keep_jvp,
@@ -504,7 +520,7 @@ def _def_median_all(name: str, nan: bool) -> Any:
     return def_op(
         f"_{name}_all",
         api=name,
-        forward=fwd,
+        forward=real_only(fwd, kernel("median_cpu", _ORDER_HINT)),  # nanmedian's kernel too
         vjp=vjp,
         jvp=jvp,
         save=(0,),
@@ -595,7 +611,7 @@ def _aminmax_jvp(tangents: tuple, ans: tuple, x: Tensor, *, dim: Any = None, kee
 
 aminmax = def_op(
     "aminmax",
-    forward=_aminmax_fwd,
+    forward=real_only(_aminmax_fwd, kernel("aminmax_cpu", _ORDER_HINT)),
     vjp=_aminmax_vjp,
     jvp=_aminmax_jvp,
     params=(("dim", None), ("keepdim", False)),

@@ -227,6 +227,16 @@ for _name, _fn, _samples, _ref in (
 
 
 # ------------------------------------------------------------------ fmax, fmin, ldexp
+def _no_complex(name: str, *tensors: Tensor) -> None:
+    """PyTorch's fmax/fmin refuse complex tensors: See Note [Complex numbers have no order] in
+    ops/_real.py."""
+    if any(t.is_complex() for t in tensors):
+        raise RuntimeError(
+            f"{name} not implemented for complex tensors.; hint: complex numbers have no order: "
+            "compare their .abs() or .real"
+        )
+
+
 def fmax(input: Tensor, other: Any) -> Tensor:
     """The elementwise maximum, ignoring NaN (NaN only where both are NaN).
 
@@ -239,12 +249,14 @@ def fmax(input: Tensor, other: Any) -> Tensor:
         tensor([1., 2.])
     """
     other = other if isinstance(other, Tensor) else input.new_tensor(other)
+    _no_complex("fmax", input, other)
     return where((input >= other) | other.isnan(), input, other)
 
 
 def fmin(input: Tensor, other: Any) -> Tensor:
     """The elementwise minimum, ignoring NaN; ties give the gradient to ``input``."""
     other = other if isinstance(other, Tensor) else input.new_tensor(other)
+    _no_complex("fmin", input, other)
     return where((input <= other) | other.isnan(), input, other)
 
 

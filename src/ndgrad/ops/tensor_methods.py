@@ -20,6 +20,7 @@ import numpy as np
 from .. import _backend
 from .._core import dtypes as _dt
 from .._core.tensor import Tensor, make
+from ._real import complex_name
 from .registry import EXPORTS, attach_method, to_tensor
 
 __all__ = [
@@ -303,6 +304,17 @@ def _unique_result(
     return tuple(res)
 
 
+def _no_complex(kernel: str, *arrays: Any) -> None:
+    """PyTorch's error for the ops that sort or bin (unique, histc, searchsorted): complex
+    numbers have no order. See Note [Complex numbers have no order] in ops/_real.py."""
+    name = complex_name(arrays)
+    if name is not None:
+        raise NotImplementedError(
+            f"\"{kernel}\" not implemented for '{name}'; hint: complex numbers have no order: "
+            "use .real or .abs()"
+        )
+
+
 def unique(
     input: Any,
     sorted: bool = True,
@@ -321,6 +333,7 @@ def unique(
     """
     t = to_tensor(input)
     a = _np(t)
+    _no_complex("unique" if dim is None else "unique_dim", a)
     if dim is None:
         vals, inv, cnt = np.unique(a.reshape(-1), return_inverse=True, return_counts=True)
         return _unique_result(t, vals, inv, cnt, return_inverse, return_counts, a.shape)
@@ -343,6 +356,7 @@ def unique_consecutive(
     """
     t = to_tensor(input)
     a = _np(t)
+    _no_complex("unique" if dim is None else "unique_dim", a)
     if dim is None:
         flat = a.reshape(-1)
         inv_shape: tuple = a.shape
@@ -389,6 +403,7 @@ def histc(input: Any, bins: int = 100, min: float = 0, max: float = 0) -> Tensor
     elements outside are ignored. Not differentiable, as PyTorch."""
     t = to_tensor(input)
     a = _np(t)
+    _no_complex("aminmax_cpu" if min == max == 0 else "histogram_cpu", a)  # the range first
     if a.dtype.kind not in "f":
         raise NotImplementedError(f"\"histogram_cpu\" not implemented for '{t.dtype.name}'")
     if bins <= 0:
@@ -437,6 +452,7 @@ def searchsorted(
     scalar = isinstance(input, (int, float, bool))
     vals = np.asarray(input) if scalar else _np(input)
     order = None if sorter is None else _np(sorter)
+    _no_complex("searchsorted_out_cpu", seq, vals)
     how = "right" if right else "left"
     if seq.ndim <= 1:
         seq1 = seq.reshape(-1)

@@ -9,6 +9,7 @@ import numpy as np
 from .. import _backend
 from .._core import dtypes as _dt
 from .._core.tensor import Tensor
+from ._real import kernel, message, real_only
 from .elementwise import (
     _avoiding,
     _cj,
@@ -116,7 +117,15 @@ def _sign_fwd(xp: Any, x: Any) -> Any:
 
 sign = def_op(
     "sign",
-    forward=_sign_fwd,
+    forward=real_only(  # See Note [Complex numbers have no order] in ops/_real.py
+        _sign_fwd,
+        message(
+            NotImplementedError,
+            "Unlike NumPy, torch.sign is not intended to support complex numbers. Please use "
+            "torch.sgn instead.",
+            "sgn(z) = z / |z| is the complex sign",
+        ),
+    ),
     # Differentiable with a zero gradient everywhere (PyTorch: zeros_like(grad)), so the output
     # of sign(x) still requires grad, as in PyTorch.
     vjp=lambda g, ans, x: _zeros_like(g),
@@ -287,6 +296,10 @@ def _relu_vjp(g: Tensor, ans: Tensor, x: Any) -> Tensor:
     return _threshold_backward(g, ans)
 
 
+# No complex numbers: See Note [Complex numbers have no order] in ops/_real.py.
+_ORDER_HINT = "complex numbers have no order: apply it to .real and .imag, or to .abs()"
+
+
 def _threshold_backward_fwd(xp: Any, g: Any, r: Any) -> Any:
     mask = xp.logical_not(r <= 0)  # a NaN result passes the gradient, as PyTorch
     if xp is np and g.dtype.kind == "f":
@@ -311,7 +324,7 @@ def _threshold_backward_samples(rng: np.random.Generator, dtype: Any) -> list:
 
 _threshold_backward = def_op(
     "_threshold_backward",
-    forward=_threshold_backward_fwd,
+    forward=real_only(_threshold_backward_fwd, kernel("threshold_cpu", _ORDER_HINT)),
     # d/dg is the same select; d/dr is 0 (the mask is piecewise constant), and it is a zero
     # tensor rather than None so that double backward through a relu gives zeros, as PyTorch.
     vjp=(
@@ -333,7 +346,10 @@ _threshold_backward = def_op(
 
 relu = def_op(
     "relu",
-    forward=_relu_fwd,
+    forward=real_only(  # PyTorch's relu is clamp_min(x, 0)
+        _relu_fwd,
+        message(NotImplementedError, "clamp is not supported for complex types", _ORDER_HINT),
+    ),
     vjp=_relu_vjp,
     jvp="elementwise",
     save="ans",
