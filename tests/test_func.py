@@ -442,3 +442,11 @@ def test_forward_mode_nested_in_forward_mode_gives_higher_derivatives():
     one = nd(1.0)
     _, t2 = jvp(lambda t: jvp(f, (t,), (one,))[1], (x,), (one,))
     np.testing.assert_allclose(t2.item(), -np.sin(0.7) + 6 * 0.7, rtol=1e-12)
+
+
+def test_a_derivative_that_no_longer_depends_on_the_input_is_zero_as_in_torch():
+    x = nd(1.5)
+    assert grad(grad(grad(lambda t: t * t)))(x).item() == 0.0
+    assert jacrev(jacrev(jacrev(lambda t: t * t)))(x).item() == 0.0
+    assert grad(lambda t: nd(2.0))(x).item() == 0.0
+    np.testing.assert_array_equal(hessian(lambda t: (3 * t).sum())(nd([1.0, 2.0])).numpy(), 0)

@@ -24,7 +24,7 @@ from .. import _core
 from .._core import batched as _b
 from .._core import forward_ad as _fwcore
 from .._core.batched import BatchedTensor, physical, rewrap
-from .._core.engine import grad as _autograd_grad
+from .._core.engine import grad as _engine_grad
 from .._core.grad_mode import enable_grad
 from .._core.tensor import Tensor
 from ..autograd import forward_ad as fwAD  # noqa: N812 - PyTorch docs' alias
@@ -85,6 +85,20 @@ def _differentiable(x: Any, who: str) -> tuple[Tensor, Tensor, list]:
         if _fwcore.ACTIVE[0]:
             _fwcore.copy_tangents(q, p)
     return rewrap(q, levels), q, levels
+
+
+def _autograd_grad(outputs: Any, inputs: list, cts: Any, **kw: Any) -> tuple:
+    """``autograd.grad`` as the transforms need it: an output with no history (its derivative
+    does not depend on the inputs, e.g. the third derivative of ``x * x``) contributes zero, as
+    in ``torch.func``, instead of the engine's "does not require grad" error."""
+    outs = outputs if isinstance(outputs, (list, tuple)) else [outputs]
+    gs = cts if isinstance(cts, (list, tuple)) else [cts]
+    pairs = [(o, g) for o, g in zip(outs, gs) if o.requires_grad]
+    if not pairs:
+        from .. import zeros_like
+
+        return tuple(zeros_like(x) for x in inputs)
+    return _engine_grad([o for o, _ in pairs], inputs, [g for _, g in pairs], **kw)
 
 
 def _keep_graph() -> bool:
