@@ -274,3 +274,16 @@ def test_operators_return_not_implemented_for_unknown_operands_so_their_reflecti
         _ = t / object()
     with pytest.raises(RuntimeError, match="Could not infer dtype"):
         ndgrad.mul(t, object())  # the function itself still says what it cannot take
+
+
+def test_div_takes_rounding_mode_like_torch():
+    x, y = ndgrad.tensor([5.0, -5.0]), ndgrad.tensor([2.0, 2.0])
+    assert ndgrad.div(x, y, rounding_mode="floor").tolist() == [2.0, -3.0]
+    assert x.div(y, rounding_mode="trunc").tolist() == [2.0, -2.0]
+    assert ndgrad.divide(x, y, rounding_mode=None).tolist() == [2.5, -2.5]
+    assert ndgrad.div(ndgrad.tensor([5, -5]), 2, rounding_mode="floor").dtype == ndgrad.int64
+    z = x.clone()
+    z.div_(y, rounding_mode="floor")
+    assert z.tolist() == [2.0, -3.0]
+    with pytest.raises(RuntimeError, match="rounding_mode to be one of None, 'trunc', or 'floor'"):
+        ndgrad.div(x, y, rounding_mode="round")

@@ -8,7 +8,7 @@ from .._core import dtypes as _dt
 from .._core.tensor import Tensor
 from ._real import kernel, real_only
 from .elementwise import _zeros_like
-from .registry import Sample, def_op
+from .registry import EXPORTS, TABLE, Sample, apply_inplace, attach_method, def_op
 from .samples import BINARY_SHAPES, rand
 
 # ---------------------------------------------------------------- floor division and remainders
@@ -195,3 +195,54 @@ def _bind_division_operators() -> None:
 
 
 _bind_division_operators()
+
+
+# Note [rounding_mode of div]
+# PyTorch's div takes ``rounding_mode``: None (true division), "trunc" or "floor". The records
+# stay separate (div keeps its binary fast path; the rounded quotients are piecewise constant,
+# with zero gradients); the public div picks one.
+_true_div = EXPORTS["div"]
+_true_div_ = Tensor.div_
+_ROUNDED = {"trunc": TABLE["_trunc_div"], "floor": TABLE["floor_divide"]}
+
+
+def _rounded(rounding_mode: Any) -> Any:
+    if rounding_mode not in _ROUNDED:
+        raise RuntimeError(
+            "div expected rounding_mode to be one of None, 'trunc', or 'floor' but found "
+            f"'{rounding_mode}'"
+        )
+    return _ROUNDED[rounding_mode]
+
+
+def div(
+    input: Any, other: Any, *, rounding_mode: str | None = None, out: Tensor | None = None
+) -> Tensor:
+    """``input / other``; ``rounding_mode="trunc"`` rounds the quotient toward zero,
+    ``"floor"`` toward -inf (as ``//``). d/dx = 1/y, d/dy = -x/y^2; the rounded quotients
+    are piecewise constant (zero gradients).
+
+    Example:
+        >>> import ndgrad
+        >>> x, y = ndgrad.tensor([5.0, -5.0]), ndgrad.tensor([2.0, 2.0])
+        >>> ndgrad.div(x, y), ndgrad.div(x, y, rounding_mode="trunc")
+        (tensor([ 2.5000, -2.5000]), tensor([ 2., -2.]))
+        >>> x.div(y, rounding_mode="floor")
+        tensor([ 2., -3.])
+    """
+    if rounding_mode is None:
+        return _true_div(input, other) if out is None else _true_div(input, other, out=out)
+    fn = _rounded(rounding_mode).fn
+    return fn(input, other) if out is None else fn(input, other, out=out)
+
+
+def div_(self: Tensor, other: Any, *, rounding_mode: str | None = None) -> Tensor:
+    if rounding_mode is None:
+        return _true_div_(self, other)
+    return apply_inplace(_rounded(rounding_mode), self, (other,))
+
+
+EXPORTS["div"] = EXPORTS["divide"] = div
+for _name in ("div", "divide"):
+    attach_method(_name, div)
+    attach_method(_name + "_", div_)
