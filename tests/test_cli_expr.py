@@ -510,10 +510,10 @@ def test_a_million_characters_are_rejected_fast_in_the_expression_and_in_at(caps
     assert "too long" in capsys.readouterr().err
 
 
-def test_a_function_that_gives_an_array_of_objects_is_an_evaluation_error(capsys):
-    # ndgrad.where(c) with one argument gives an object array (of None), not numbers
+def test_a_function_that_gives_no_single_tensor_is_an_evaluation_error(capsys):
+    # ndgrad.where(c) with one argument gives a tuple of index tensors, as PyTorch's
     values = _values(x=1.0)
-    with pytest.raises(EvaluationError, match="holds no numbers"):
+    with pytest.raises(EvaluationError, match="several values, not one tensor"):
         evaluate(parse("where(x)", ["x"]), values)
     for argv in (["grad", "where(1)", "--at", "x=1"], ["graph", "sum(where(x))", "--at", "x=1"]):
         assert cli.main(argv) == 1

@@ -583,3 +583,14 @@ def test_no_warnings_for_plain_indexing(x34):
         warnings.simplefilter("error")
         x[0, 1:3].sum().backward()
         x[[0, 1]].sum().backward()
+
+
+def test_where_with_the_condition_alone_gives_the_indices_and_a_non_bool_condition_is_refused():
+    c = ndgrad.tensor([[True, False], [False, True]])
+    rows, cols = ndgrad.where(c)
+    assert rows.tolist() == [0, 1]
+    assert cols.tolist() == [0, 1]
+    with pytest.raises(RuntimeError, match="where expected condition to be a boolean tensor"):
+        ndgrad.where(ndgrad.tensor([1.0, 0.0]), ndgrad.ones(2), ndgrad.zeros(2))
+    with pytest.raises(TypeError, match="invalid combination of arguments"):
+        ndgrad.where(c, ndgrad.ones(2, 2))

@@ -6,6 +6,8 @@ from typing import Any
 
 import numpy as np
 
+from .._core.dtypes import bool_
+from .._core.factories import torch_name
 from .._core.tensor import Tensor
 from ._real import message, real_only
 from .elementwise import _avoiding, _separated, _unary_away, bind_aliases  # noqa: F401
@@ -216,6 +218,44 @@ where = def_op(
     complex=True,
     doc="``input`` where ``condition`` else ``other``; the gradient goes to the chosen side.",
 )
+
+
+_where_record = where
+
+
+def where(
+    condition: Any, input: Any = None, other: Any = None, *, out: Tensor | None = None
+) -> Any:
+    """``input`` where ``condition`` else ``other`` (the gradient goes to the chosen side);
+    ``where(condition)`` alone is ``nonzero(condition, as_tuple=True)``, as PyTorch.
+
+    Example:
+        >>> import ndgrad
+        >>> c = ndgrad.tensor([True, False, True])
+        >>> ndgrad.where(c, ndgrad.tensor([1.0, 2.0, 3.0]), 0.0)
+        tensor([1., 0., 3.])
+        >>> ndgrad.where(c)
+        (tensor([0, 2]),)
+    """
+    if input is None and other is None:
+        return EXPORTS["nonzero"](condition, as_tuple=True)
+    if input is None or other is None:
+        raise TypeError(
+            "where() received an invalid combination of arguments: give where(condition) or "
+            "where(condition, input, other); hint: for one side use a number, e.g. "
+            "where(c, x, 0.0)"
+        )
+    if isinstance(condition, Tensor) and condition.dtype is not bool_:
+        raise RuntimeError(
+            "where expected condition to be a boolean tensor, but got a tensor with dtype "
+            f"{torch_name(condition.dtype)}; hint: compare first, e.g. where(c != 0, x, y)"
+        )
+    if out is None:
+        return _where_record(condition, input, other)
+    return _where_record(condition, input, other, out=out)
+
+
+EXPORTS["where"] = where
 
 
 def _where_method(self: Tensor, condition: Any, other: Any) -> Tensor:
