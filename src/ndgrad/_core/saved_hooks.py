@@ -27,7 +27,7 @@ from typing import Any
 
 from .grad_mode import _GRAD
 from .node import MultiNode, Output
-from .tensor import Tensor, make
+from .tensor import Tensor, _version_of, make
 
 __all__ = ["ACTIVE", "Packed", "push", "pop", "disable", "enable", "pack_tensor", "pack_node"]
 
@@ -91,13 +91,13 @@ class Packed:
 
     def __init__(self, t: Tensor, hooks: tuple, output: bool = False) -> None:
         pack, self.unpack_fn = hooks
-        before = _version(t)
+        before = _version_of(t)
         token = _GRAD.set(False)  # PyTorch runs pack hooks without recording
         try:
             self.value = pack(t)
         finally:
             _GRAD.reset(token)
-        if _version(t) != before:
+        if _version_of(t) != before:
             raise RuntimeError(
                 "A saved tensor pack hook is modifying its input in place. Tensors provided as "
                 "input to pack hook can not be modified by in-place operations as this can lead "
@@ -127,11 +127,6 @@ class Packed:
     def array(self) -> Any:
         """The unpacked value's array (a saved output: the node rebuilds its tensor)."""
         return self.tensor()._data
-
-
-def _version(t: Tensor) -> int:
-    vc = t._vc
-    return 0 if vc is None else vc[0]
 
 
 def pack_tensor(t: Any) -> Any:
